@@ -1,0 +1,141 @@
+package connector
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/publicsuffix"
+)
+
+// legalSuffixes are the company-form words NormalizeCompany drops from the
+// end of a name.
+var legalSuffixes = map[string]bool{
+	"inc": true, "incorporated": true, "corp": true, "corporation": true,
+	"co": true, "company": true, "cos": true, "llc": true, "llp": true, "lp": true,
+	"ltd": true, "limited": true, "plc": true, "gmbh": true, "mbh": true,
+	"ag": true, "kg": true, "ug": true, "se": true, "sa": true, "sas": true,
+	"sarl": true, "srl": true, "spa": true, "bv": true, "nv": true, "ab": true,
+	"oy": true, "oyj": true, "as": true, "asa": true, "aps": true, "pty": true,
+	"pte": true, "kk": true, "lda": true, "sl": true, "sro": true, "zrt": true,
+}
+
+// NormalizeCompany normalises a company name for matching: lower case;
+// '.' and apostrophes dropped ("L.L.C." is "llc"); '&' read as "and"; other
+// punctuation and spaces separate words; trailing legal forms (Inc, LLC,
+// GmbH, Ltd, Corp, Co, S.A., Pty…) and a leading "the" dropped while a
+// word remains; the words then joined without spaces. "ACME, Inc." and
+// "Acme" both give "acme". Accents are kept (no Unicode folding beyond
+// case).
+func NormalizeCompany(s string) string {
+	var words []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			words = append(words, cur.String())
+			cur.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		i += size
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			cur.WriteByte(byte(r))
+		case r >= 'A' && r <= 'Z':
+			cur.WriteByte(byte(r) + 'a' - 'A')
+		case r == '.' || r == '\'' || r == '\u2019':
+		case r == '&':
+			flush()
+			words = append(words, "and")
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			cur.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	for len(words) > 1 && (legalSuffixes[words[len(words)-1]] || words[len(words)-1] == "and") {
+		words = words[:len(words)-1]
+	}
+	if len(words) > 1 && words[0] == "the" {
+		words = words[1:]
+	}
+	return strings.Join(words, "")
+}
+
+// NormalizeDomain normalises a web domain, URL or email address to a host
+// name for matching: lower case; an email's part after '@'; scheme, user
+// info, path, query, fragment and port dropped; a trailing '.' and a
+// leading "www." dropped. "https://www.Acme.com/about" gives "acme.com".
+func NormalizeDomain(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '@'); i >= 0 && !strings.Contains(s, "://") {
+		s = s[i+1:]
+	}
+	if i := strings.Index(s, "://"); i >= 0 {
+		s = s[i+3:]
+	}
+	if i := strings.IndexAny(s, "/?#"); i >= 0 {
+		s = s[:i]
+	}
+	if i := strings.LastIndexByte(s, '@'); i >= 0 {
+		s = s[i+1:]
+	}
+	if i := strings.LastIndexByte(s, ':'); i >= 0 && allDigits(s[i+1:]) {
+		s = s[:i]
+	}
+	s = lowerASCII(strings.TrimSpace(s))
+	s = strings.TrimSuffix(s, ".")
+	s = strings.TrimPrefix(s, "www.")
+	return s
+}
+
+// RegistrableDomain returns the registrable domain (public suffix plus one
+// label, from golang.org/x/net/publicsuffix) of a normalised host:
+// "shop.acme.co.uk" gives "acme.co.uk". A host that has none (a bare
+// public suffix, an IP address, a single label) is returned as it is.
+func RegistrableDomain(host string) string {
+	if host == "" {
+		return ""
+	}
+	d, err := publicsuffix.EffectiveTLDPlusOne(host)
+	if err != nil {
+		return host
+	}
+	return d
+}
+
+// NormalizeStrict is the strict normalisation: surrounding space trimmed
+// and letter case ignored; nothing else.
+func NormalizeStrict(s string) string { return lowerASCII(strings.TrimSpace(s)) }
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// lowerASCII lower-cases s, without allocating when it is already lower
+// case ASCII.
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+		if c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
