@@ -202,7 +202,7 @@ func (p *MappingProfile) compile(cat *audience.Catalog) (*Mapper, error) {
 		return nil, &ValidationError{Kind: "mapping profile", Problems: []Problem{{Err: fmt.Errorf("%w: nil profile", ErrInvalidProfile)}}, sentinel: ErrInvalidProfile}
 	}
 	if cat == nil {
-		cat = audience.DefaultCatalog()
+		cat = defaultCatalog()
 	}
 	var probs []Problem
 	bad := func(field string, err error) { probs = append(probs, Problem{Field: field, Err: err}) }

@@ -168,7 +168,7 @@ type compiledBlock []compiledField
 
 func (r MatchRules) compile(cat *audience.Catalog) ([]compiledBlock, error) {
 	if cat == nil {
-		cat = audience.DefaultCatalog()
+		cat = defaultCatalog()
 	}
 	var probs []Problem
 	bad := func(field string, err error) { probs = append(probs, Problem{Field: field, Err: err}) }

@@ -1,6 +1,9 @@
 package connector
 
 import (
+	"sync"
+
+	"github.com/playgraph/playgraph/audience"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -139,3 +142,15 @@ func lowerASCII(s string) string {
 	}
 	return s
 }
+
+// defaultCatalog is the catalogue used when a nil one is passed: the
+// built-in fields. It is built on first use with audience.NewCatalog
+// rather than taken from audience.DefaultCatalog, whose package-level
+// initialisation runs before the built-in fields are completed.
+var defaultCatalog = sync.OnceValue(func() *audience.Catalog {
+	c, err := audience.NewCatalog()
+	if err != nil {
+		return audience.DefaultCatalog()
+	}
+	return c
+})
