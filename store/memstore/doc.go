@@ -1,0 +1,40 @@
+// Package memstore is playgraph's default [store.Store]: everything in
+// memory, safe for concurrent use, nothing survives the process.
+//
+// # Dense account state
+//
+// Account state is kept per workflow in dense slots rather than in a keyed
+// map per concern, so that a million waiting accounts stay small (about 150
+// bytes each, id index and a four-step path included; see
+// BenchmarkWaitingAccountBytes). A slot holds the account id, status,
+// interned node name, entry number, failures, entry and wake times as Unix
+// nanoseconds, an interned reason and up to four path steps inline (longer
+// paths spill into a side table). Account ids are found through a sharded
+// open-addressing index that stores only a hash tag and the slot number;
+// [store.AccountState.Ref] is the slot number + 1, and [Store.Apply] uses
+// it, when it matches the account id, to skip the index.
+//
+// # Times
+//
+// Times are stored as instants: what comes back is the same instant in UTC
+// (compare with [time.Time.Equal]), without a monotonic clock reading. The
+// zero time round-trips as the zero time. Times in account states, intents,
+// audit rows and events must lie between the years 1678 and 2262 (int64
+// nanoseconds), or the write is [store.ErrInvalid].
+//
+// # Concurrency
+//
+// Each workflow has its own read-write lock: [Store.Apply] holds it for
+// writing for the whole batch, so a reader never sees half a batch, while
+// batches of different workflows run in parallel. Reads take it for
+// reading. Iterators ([Store.ScanStates], [Store.PendingIntents]) copy a
+// chunk at a time and never hold a lock while the loop body runs, so the
+// body may call Apply. Engagement events are sharded by account id.
+//
+// # Copies
+//
+// Everything is copied on the way in and on the way out: a caller may reuse
+// the slices it passed, and mutating a returned value (a path, an intent's
+// items or contacts, a run's counts, a workflow's JSON) never changes what
+// the store holds.
+package memstore

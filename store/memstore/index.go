@@ -1,0 +1,136 @@
+package memstore
+
+import "hash/maphash"
+
+// The id index maps account ids to slot numbers. It is sharded into
+// indexShards open-addressing tables of uint64 entries: the high 32 bits hold
+// a tag (the hash's high half), the low 32 bits the slot number + 1 (0 marks
+// an empty entry). Keys are not stored: a candidate is confirmed by comparing
+// the id kept in the slot itself, which keeps the index at a few bytes per
+// account instead of a string header plus map overhead.
+const (
+	indexShardBits = 6
+	indexShards    = 1 << indexShardBits
+	indexMinSize   = 16
+)
+
+type idIndex struct {
+	seed   maphash.Seed
+	shards [indexShards]idShard
+}
+
+type idShard struct {
+	entries []uint64
+	n       int
+}
+
+func newIDIndex() *idIndex { return &idIndex{seed: maphash.MakeSeed()} }
+
+func (x *idIndex) hash(id string) uint64 { return maphash.String(x.seed, id) }
+
+// split returns the shard of a hash and the tag stored in its entry; a tag's
+// low bits pick the entry's home position.
+func split(h uint64) (shard int, tag uint32) {
+	return int(h & (indexShards - 1)), uint32(h >> 32)
+}
+
+// lookup returns the slot of id, if indexed, confirming candidates against
+// the ids kept in slots.
+func (x *idIndex) lookup(h uint64, id string, slots *slotTable) (uint32, bool) {
+	si, tag := split(h)
+	s := &x.shards[si]
+	if s.n == 0 {
+		return 0, false
+	}
+	mask := uint32(len(s.entries) - 1)
+	for i := tag & mask; ; i = (i + 1) & mask {
+		e := s.entries[i]
+		if e == 0 {
+			return 0, false
+		}
+		if uint32(e>>32) == tag {
+			slot := uint32(e) - 1
+			if slots.at(slot).id == id {
+				return slot, true
+			}
+		}
+	}
+}
+
+// insert adds id (hash h) at slot; the caller has checked it is absent.
+func (x *idIndex) insert(h uint64, slot uint32) {
+	si, tag := split(h)
+	s := &x.shards[si]
+	if (s.n+1)*4 > len(s.entries)*3 {
+		s.grow()
+	}
+	s.put(uint64(tag)<<32 | uint64(slot+1))
+	s.n++
+}
+
+func (s *idShard) put(e uint64) {
+	mask := uint32(len(s.entries) - 1)
+	i := uint32(e>>32) & mask
+	for s.entries[i] != 0 {
+		i = (i + 1) & mask
+	}
+	s.entries[i] = e
+}
+
+func (s *idShard) grow() {
+	old := s.entries
+	size := 2 * len(old)
+	if size < indexMinSize {
+		size = indexMinSize
+	}
+	s.entries = make([]uint64, size)
+	for _, e := range old {
+		if e != 0 {
+			s.put(e)
+		}
+	}
+}
+
+// remove deletes the entry for slot (hash h), shifting later entries of its
+// probe run back so that no tombstones are needed.
+func (x *idIndex) remove(h uint64, slot uint32) {
+	si, tag := split(h)
+	s := &x.shards[si]
+	if s.n == 0 {
+		return
+	}
+	mask := uint32(len(s.entries) - 1)
+	want := uint64(tag)<<32 | uint64(slot+1)
+	i := tag & mask
+	for {
+		e := s.entries[i]
+		if e == 0 {
+			return
+		}
+		if e == want {
+			break
+		}
+		i = (i + 1) & mask
+	}
+	s.entries[i] = 0
+	s.n--
+	for j := (i + 1) & mask; s.entries[j] != 0; j = (j + 1) & mask {
+		home := uint32(s.entries[j]>>32) & mask
+		// Move entry j into the hole at i unless its home lies cyclically
+		// in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			s.entries[i] = s.entries[j]
+			s.entries[j] = 0
+			i = j
+		}
+	}
+}
+
+// bytes reports the index's table memory.
+func (x *idIndex) bytes() int {
+	n := 0
+	for i := range x.shards {
+		n += 8 * len(x.shards[i].entries)
+	}
+	return n
+}

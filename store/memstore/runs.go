@@ -1,0 +1,246 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	"github.com/playgraph/playgraph/store"
+)
+
+// auditRow is an audit row kept compactly: the run id is the log's key, the
+// node and event names are interned per log, the time is Unix nanoseconds.
+type auditRow struct {
+	account, detail string
+	at              int64
+	node, event     uint32
+}
+
+type auditLog struct {
+	rows  []auditRow
+	names []string
+	ids   map[string]uint32
+}
+
+func newAuditLog() *auditLog {
+	return &auditLog{names: []string{""}, ids: make(map[string]uint32)}
+}
+
+func (l *auditLog) name(s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if i, ok := l.ids[s]; ok {
+		return i
+	}
+	i := uint32(len(l.names))
+	l.names = append(l.names, s)
+	l.ids[s] = i
+	return i
+}
+
+func (l *auditLog) add(r *store.AuditRow) {
+	l.rows = append(l.rows, auditRow{
+		account: r.Account, detail: r.Detail, at: encTime(r.At),
+		node: l.name(r.Node), event: l.name(r.Event),
+	})
+}
+
+func (l *auditLog) forget(account string) {
+	l.rows = slices.DeleteFunc(l.rows, func(r auditRow) bool { return r.account == account })
+}
+
+// claimRuns records that the audit rows' runs belong to the workflow;
+// rows for a run of another workflow are [store.ErrInvalid]. The caller
+// holds w's write lock.
+func (s *Store) claimRuns(workflowID string, w *wfState, rows []store.AuditRow) error {
+	last := ""
+	for i := range rows {
+		run := rows[i].Run
+		if run == last {
+			continue
+		}
+		last = run
+		if _, ok := w.audit[run]; ok {
+			continue
+		}
+		if _, ok := w.runs[run]; ok {
+			continue
+		}
+		s.rmu.Lock()
+		owner, ok := s.runWF[run]
+		if !ok {
+			s.runWF[run] = workflowID
+		}
+		s.rmu.Unlock()
+		if ok && owner != workflowID {
+			return invalid("audit row %d: run %q belongs to workflow %q", i, run, owner)
+		}
+	}
+	return nil
+}
+
+// PutRun implements [store.RunStore]. A run's Workflow never changes:
+// putting a run id already stored under another workflow is
+// [store.ErrInvalid].
+func (s *Store) PutRun(ctx context.Context, r store.Run) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if r.ID == "" || r.Workflow == "" {
+		return invalid("run: empty id or workflow")
+	}
+	w := s.lockWF(r.Workflow)
+	defer w.mu.Unlock()
+	s.rmu.Lock()
+	owner, ok := s.runWF[r.ID]
+	if !ok {
+		s.runWF[r.ID] = r.Workflow
+	}
+	s.rmu.Unlock()
+	if ok && owner != r.Workflow {
+		return invalid("run %q belongs to workflow %q", r.ID, owner)
+	}
+	w.runs[r.ID] = copyRun(&r)
+	return nil
+}
+
+// runState returns the read-locked state of the workflow a run belongs to.
+func (s *Store) runState(runID string) *wfState {
+	s.rmu.RLock()
+	wf, ok := s.runWF[runID]
+	s.rmu.RUnlock()
+	if !ok {
+		return nil
+	}
+	return s.rlockWF(wf)
+}
+
+// GetRun implements [store.RunStore].
+func (s *Store) GetRun(ctx context.Context, runID string) (store.Run, error) {
+	if err := ctx.Err(); err != nil {
+		return store.Run{}, err
+	}
+	if w := s.runState(runID); w != nil {
+		defer w.mu.RUnlock()
+		if r := w.runs[runID]; r != nil {
+			return *copyRun(r), nil
+		}
+	}
+	return store.Run{}, notFound("run %q", runID)
+}
+
+func newestFirst(a, b *store.Run) int {
+	if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.ID, a.ID)
+}
+
+func (w *wfState) sortedRuns() []*store.Run {
+	rs := make([]*store.Run, 0, len(w.runs))
+	for _, r := range w.runs {
+		rs = append(rs, r)
+	}
+	slices.SortFunc(rs, newestFirst)
+	return rs
+}
+
+// ListRuns implements [store.RunStore]: newest first by StartedAt, ties
+// broken by descending ID.
+func (s *Store) ListRuns(ctx context.Context, workflowID string, limit int) ([]store.Run, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := s.rlockWF(workflowID)
+	if w == nil {
+		return []store.Run{}, nil
+	}
+	defer w.mu.RUnlock()
+	rs := w.sortedRuns()
+	if limit > 0 && len(rs) > limit {
+		rs = rs[:limit]
+	}
+	out := make([]store.Run, len(rs))
+	for i, r := range rs {
+		out[i] = *copyRun(r)
+	}
+	return out, nil
+}
+
+// Audit implements [store.RunStore]. limit <= 0 means every row from
+// offset; a negative offset is [store.ErrInvalid]; a run with neither a
+// record nor audit rows is [store.ErrNotFound].
+func (s *Store) Audit(ctx context.Context, runID string, offset, limit int) ([]store.AuditRow, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if offset < 0 {
+		return nil, invalid("audit: negative offset %d", offset)
+	}
+	w := s.runState(runID)
+	if w == nil {
+		return nil, notFound("run %q", runID)
+	}
+	defer w.mu.RUnlock()
+	l := w.audit[runID]
+	if l == nil {
+		if w.runs[runID] == nil {
+			return nil, notFound("run %q", runID)
+		}
+		return []store.AuditRow{}, nil
+	}
+	rows := l.rows[min(offset, len(l.rows)):]
+	if limit > 0 && len(rows) > limit {
+		rows = rows[:limit]
+	}
+	out := make([]store.AuditRow, len(rows))
+	for i, r := range rows {
+		out[i] = store.AuditRow{
+			Run: runID, Account: r.account, Node: l.names[r.node], Event: l.names[r.event],
+			Detail: r.detail, At: decTime(r.at),
+		}
+	}
+	return out, nil
+}
+
+// PruneRuns implements [store.RunStore]. keep <= 0 sets no count bound; the
+// age bound applies only to runs that ended (non-zero EndedAt).
+func (s *Store) PruneRuns(ctx context.Context, workflowID string, keep int, before time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if w := s.rlockWF(workflowID); w == nil {
+		return nil
+	} else {
+		w.mu.RUnlock()
+	}
+	w := s.lockWF(workflowID)
+	defer w.mu.Unlock()
+	var gone []string
+	for i, r := range w.sortedRuns() {
+		if (keep > 0 && i >= keep) || (!before.IsZero() && !r.EndedAt.IsZero() && r.EndedAt.Before(before)) {
+			gone = append(gone, r.ID)
+			delete(w.runs, r.ID)
+			delete(w.audit, r.ID)
+		}
+	}
+	s.unclaimRuns(workflowID, gone)
+	return nil
+}
+
+// unclaimRuns forgets which workflow the runs belonged to. The caller holds
+// the workflow's write lock.
+func (s *Store) unclaimRuns(workflowID string, runs []string) {
+	if len(runs) == 0 {
+		return
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	for _, id := range runs {
+		if s.runWF[id] == workflowID {
+			delete(s.runWF, id)
+		}
+	}
+}
