@@ -279,7 +279,7 @@ func syntaxErr(path string, err error) error {
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return decodeErr(path, fmt.Sprintf("%v (at byte %d)", se, se.Offset))
+		return decodeErr(path, se.Error())
 	}
 	return decodeErr(path, err.Error())
 }

@@ -23,6 +23,7 @@ type validator struct {
 	next     [][]int        // per node, per output: target index or -1
 	preds    [][]int        // per node: sources of valid paths, deduplicated
 	incoming []bool         // per node: some path (valid or not) names it as target
+	dup      []bool         // per node: its id is also an earlier node's
 	start    int            // index of the (first) start node, or -1
 	progs    [][]*eval.Program
 	problems []Problem
@@ -91,10 +92,12 @@ func (v *validator) checkConfigured() {
 
 func (v *validator) checkUnique() {
 	v.ids = make(map[string]int, len(v.nodes))
+	v.dup = make([]bool, len(v.nodes))
 	labels := make(map[string]int, len(v.nodes))
 	for i, n := range v.nodes {
 		id := n.NodeID()
 		if j, dup := v.ids[id]; dup {
+			v.dup[i] = true
 			if id != "" { // an empty id is reported as not configured
 				v.addf(id, RuleUniqueID, "id %q is also the id of node %d (counting from 1)", id, j+1)
 			}
@@ -213,8 +216,8 @@ func (v *validator) checkReachable() {
 	}
 	seen := v.reach([]int{v.start}, nil, nil)
 	for i, n := range v.nodes {
-		if _, ok := n.(*node.Start); ok || seen[i] {
-			continue
+		if _, ok := n.(*node.Start); ok || seen[i] || v.dup[i] {
+			continue // duplicates are reported as such: paths reach the first
 		}
 		if !v.incoming[i] {
 			v.addf(n.NodeID(), RuleReachable, "no path leads into this node")
