@@ -175,6 +175,10 @@ func init() {
 		}
 		f.fillGeneric()
 	}
+	// The default catalogue copies builtins, so it is built only once they
+	// are complete: package-level variables are initialised before init
+	// runs.
+	defaultCatalog = mustCatalog()
 }
 
 func (f *Field) fillGeneric() {
@@ -204,7 +208,7 @@ func (f *Field) fillGeneric() {
 	}
 }
 
-var defaultCatalog = mustCatalog()
+var defaultCatalog *Catalog // set by init
 
 func mustCatalog() *Catalog {
 	c, err := NewCatalog()
