@@ -26,6 +26,7 @@ type Graph struct {
 	preds    [][]int
 	edges    []Edge // in Connect order
 	progs    [][]*eval.Program
+	persona  []*eval.Program
 	upAds    [][]int // per node: upstream ad audience nodes, by index
 	adRefs   map[string]eval.AdRef
 	catalog  *audience.Catalog
@@ -78,6 +79,7 @@ func (v *validator) graph() *Graph {
 		preds:    make([][]int, n),
 		edges:    v.edges,
 		progs:    make([][]*eval.Program, n),
+		persona:  make([]*eval.Program, n),
 		upAds:    make([][]int, n),
 		adRefs:   map[string]eval.AdRef{},
 		catalog:  v.opts.catalog,
@@ -101,6 +103,7 @@ func (v *validator) graph() *Graph {
 		}
 		slices.Sort(g.preds[k])
 		g.progs[k] = v.progs[i]
+		g.persona[k] = v.persona[i]
 		if ref, ok := v.adRef(nd.NodeID()); ok {
 			g.adRefs[nd.NodeID()] = ref
 		}
@@ -283,6 +286,19 @@ func (g *Graph) Program(id string) *eval.Program {
 		return nil
 	}
 	return g.progs[i][0]
+}
+
+// PersonaProgram returns the compiled persona of the action with index i
+// (a contact filter, compiled with audience.SubjectContact from
+// eval.PersonaFilter): set for people-level actions (email, people-level
+// campaign push, save contacts) and purchase contacts, nil otherwise.
+// Evaluate it per contact (eval.Env.Contact); a zero persona compiles to a
+// program matching every contact.
+func (g *Graph) PersonaProgram(i int) *eval.Program {
+	if i < 0 || i >= len(g.nodes) {
+		return nil
+	}
+	return g.persona[i]
 }
 
 // BranchPrograms returns the compiled branch filters of a branching

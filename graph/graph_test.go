@@ -274,3 +274,31 @@ func TestValidationErrorIs(t *testing.T) {
 		t.Errorf("text: %q", err.Error())
 	}
 }
+
+func TestPersonaPrograms(t *testing.T) {
+	g := competitorResearch(t)
+	for i, n := range g.Nodes() {
+		p := g.PersonaProgram(i)
+		switch n.NodeID() {
+		case plays.CRSEPTop, plays.CRSEPEngaged:
+			if p == nil {
+				t.Fatalf("%s: no persona program", n.NodeID())
+			}
+			yes := &audience.Contact{JobLevel: "vp", JobFunction: "Sales"}
+			no := &audience.Contact{JobLevel: "Staff", JobFunction: "Sales"}
+			for c, want := range map[*audience.Contact]bool{yes: true, no: false} {
+				got, err := p.Match(&eval.Env{Account: &audience.Account{ID: "a"}, Contact: c})
+				if err != nil || got != want {
+					t.Errorf("%s: Match(%+v) = %v %v, want %v", n.NodeID(), c, got, err, want)
+				}
+			}
+		default:
+			if p != nil {
+				t.Errorf("%s: unexpected persona program", n.NodeID())
+			}
+		}
+	}
+	if g.PersonaProgram(-1) != nil {
+		t.Error("out of range")
+	}
+}

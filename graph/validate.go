@@ -26,6 +26,7 @@ type validator struct {
 	dup      []bool         // per node: its id is also an earlier node's
 	start    int            // index of the (first) start node, or -1
 	progs    [][]*eval.Program
+	persona  []*eval.Program // per node: compiled persona (contact filter), if any
 	problems []Problem
 	warnings []Warning
 }
@@ -484,6 +485,24 @@ func (v *validator) compileFilters() {
 			}
 		}
 		v.progs[i] = progs
+	}
+	cc := &eval.Compiler{Catalog: v.opts.catalog, Subject: audience.SubjectContact}
+	v.persona = make([]*eval.Program, len(v.nodes))
+	for i, n := range v.nodes {
+		a, ok := n.(*node.Action)
+		if !ok {
+			continue
+		}
+		p, ok := a.Persona()
+		if !ok {
+			continue
+		}
+		prog, err := cc.Compile(eval.PersonaFilter(p))
+		if err != nil {
+			v.compileProblems(a.ID, "config.persona", err)
+			continue
+		}
+		v.persona[i] = prog
 	}
 }
 
