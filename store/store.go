@@ -54,11 +54,19 @@ type StateStore interface {
 	GetStates(ctx context.Context, workflowID string, accountIDs []string) ([]AccountState, error)
 	// ScanStates iterates over the workflow's accounts whose status is in
 	// statuses (all when none given), in a stable order (first entry first).
+	// A tombstone (StatusForgotten) comes back with Account = HashID(id).
 	ScanStates(ctx context.Context, workflowID string, statuses ...Status) iter.Seq2[AccountState, error]
 	// Apply performs a batch atomically: every intent written, every state
 	// saved, every resolved intent removed and every audit row appended, or
 	// none. It fails with ErrFenced when b.Fence is non-zero and is not the
 	// workflow's current lease token. Apply sets Ref on states that had none.
+	//
+	// States are saved, then intents written, then Resolved keys removed,
+	// then audit rows appended; a batch naming an account (or an intent
+	// key) twice keeps the last. An empty batch is a no-op. A batch with an
+	// empty account id, intent key, item key, resolved key or audit run, or
+	// a state with StatusNone or StatusForgotten, fails with ErrInvalid and
+	// writes nothing. A Ref that does not match the account is ignored.
 	Apply(ctx context.Context, workflowID string, b *Batch) error
 	// Counts returns how many accounts are at each node, by status.
 	Counts(ctx context.Context, workflowID string) (map[string]NodeCounts, error)
@@ -84,7 +92,8 @@ type RunStore interface {
 	// Audit returns a page of a run's audit rows, in the order appended.
 	Audit(ctx context.Context, runID string, offset, limit int) ([]AuditRow, error)
 	// PruneRuns deletes a workflow's runs (and their audit rows) beyond the
-	// newest keep, and those that ended before before (zero: no age bound).
+	// newest keep (keep <= 0: no count bound), and those that ended before
+	// before (zero: no age bound; a run not ended is never pruned by age).
 	PruneRuns(ctx context.Context, workflowID string, keep int, before time.Time) error
 }
 
