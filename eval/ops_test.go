@@ -261,7 +261,11 @@ func TestEngagedSemantics(t *testing.T) {
 		{"other channel", base(audience.Event{Channel: "meta", Campaign: "camp-1", Kind: audience.KindClick, At: entered.Add(time.Hour)}), false},
 		{"impression", base(audience.Event{Channel: "linkedin", Campaign: "camp-1", Kind: audience.KindImpression, At: entered.Add(time.Hour)}), false},
 		{"reply counts", base(audience.Event{Channel: "linkedin", Campaign: "camp-1", Kind: audience.KindReply, At: entered.Add(time.Hour)}), true},
-		{"env events", func() *Env { e := base(); e.Events = []audience.Event{click("camp-1", entered.Add(time.Hour))}; return e }(), true},
+		{"env events", func() *Env {
+			e := base()
+			e.Events = []audience.Event{click("camp-1", entered.Add(time.Hour))}
+			return e
+		}(), true},
 		{"not on path", func() *Env { e := base(click("camp-1", entered.Add(time.Hour))); e.Path = nil; return e }(), false},
 	} {
 		if got := matchBoth(t, c, f, tc.env); got != tc.want {
