@@ -105,7 +105,7 @@ func describe(n node.Node) string {
 	return string(n.Kind())
 }
 
-// mermaidText escapes text for a quoted Mermaid label.
+// mermaidEscaper escapes text for a quoted Mermaid label (entity codes).
 var mermaidEscaper = strings.NewReplacer(
 	"#", "#35;",
 	`"`, "#quot;",
@@ -115,4 +115,5 @@ var mermaidEscaper = strings.NewReplacer(
 	"\r", " ",
 )
 
+// mermaidText escapes s for a quoted Mermaid label.
 func mermaidText(s string) string { return mermaidEscaper.Replace(s) }
