@@ -316,7 +316,7 @@ func (ec *exprCompiler) member(np *ast.Node, n *ast.MemberNode, inContacts bool)
 			name := base.Value + "." + prop.Value
 			f, err := ec.cat.Lookup(name)
 			if err != nil {
-				ec.bad(n, ErrUndeclared, "undeclared attribute %q (declare it in the catalogue first)", name)
+				ec.bad(base, ErrUndeclared, "undeclared attribute %q (declare it in the catalogue first)", name)
 				return true
 			}
 			ec.fields[f.Name] = true
@@ -324,7 +324,7 @@ func (ec *exprCompiler) member(np *ast.Node, n *ast.MemberNode, inContacts bool)
 			return true
 		case base.Value == "contact":
 			if ec.subject != audience.SubjectContact {
-				ec.bad(n, ErrType, "contact.%s in an account filter: write any(contacts, .%s ...) to ask whether any contact matches", prop.Value, prop.Value)
+				ec.bad(base, ErrType, "contact.%s in an account filter: write any(contacts, .%s ...) to ask whether any contact matches", prop.Value, prop.Value)
 				return true
 			}
 			f, ok := ec.contactField(n, prop.Value)
