@@ -35,8 +35,8 @@ func split(h uint64) (shard int, tag uint32) {
 }
 
 // lookup returns the slot of id, if indexed, confirming candidates against
-// the ids kept in slots.
-func (x *idIndex) lookup(h uint64, id string, slots *slotTable) (uint32, bool) {
+// the ids kept in the workflow's arena.
+func (x *idIndex) lookup(h uint64, id string, w *wfState) (uint32, bool) {
 	si, tag := split(h)
 	s := &x.shards[si]
 	if s.n == 0 {
@@ -50,7 +50,7 @@ func (x *idIndex) lookup(h uint64, id string, slots *slotTable) (uint32, bool) {
 		}
 		if uint32(e>>32) == tag {
 			slot := uint32(e) - 1
-			if slots.at(slot).id == id {
+			if w.hasID(slot, id) {
 				return slot, true
 			}
 		}

@@ -3,6 +3,7 @@ package memstore
 import (
 	"math"
 	"sync"
+	"unsafe"
 
 	"github.com/playgraph/playgraph/store"
 )
@@ -18,16 +19,56 @@ type step struct {
 	node, out uint16
 }
 
-// slot is one account's dense state (112 bytes on 64-bit platforms).
+// slot is one account's dense state: 104 bytes on 64-bit platforms, and no
+// pointers, so that the garbage collector never scans the slot arrays. The
+// account id (HashID(id) once forgotten) lives in the workflow's arena.
 type slot struct {
-	id             string // account id; HashID(id) once forgotten
 	entered, wake  int64
 	path           [inlineSteps]step
+	idRef          uint32 // arena position of the id
 	entry          uint32
 	reason         uint32 // reasons table index; reasonSide: in wfState.reasonSide
 	node, failures uint16
 	pathLen        uint16
+	idLen          uint16
 	status         uint8
+}
+
+// maxIDLen is the longest account id a slot can hold.
+const maxIDLen = math.MaxUint16
+
+const (
+	arenaBits = 20
+	arenaSize = 1 << arenaBits
+	arenaMask = arenaSize - 1
+)
+
+// arena holds account ids back to back in pointer-free chunks of arenaSize
+// bytes; a position is chunk<<arenaBits | offset. The first chunk grows by
+// appending, so that small workflows stay small.
+type arena struct {
+	chunks [][]byte
+}
+
+func (a *arena) add(id string) uint32 {
+	if len(a.chunks) == 0 {
+		a.chunks = append(a.chunks, make([]byte, 0, max(64, len(id))))
+	}
+	c := len(a.chunks) - 1
+	ch := a.chunks[c]
+	if len(ch)+len(id) > arenaSize {
+		c++
+		ch = make([]byte, 0, arenaSize)
+		a.chunks = append(a.chunks, ch)
+	}
+	pos := uint32(c)<<arenaBits | uint32(len(ch))
+	a.chunks[c] = append(ch, id...)
+	return pos
+}
+
+func (a *arena) bytes(pos uint32, n uint16) []byte {
+	off := pos & arenaMask
+	return a.chunks[pos>>arenaBits][off : off+uint32(n)]
 }
 
 const (
@@ -62,17 +103,34 @@ func (t *slotTable) add() uint32 {
 }
 
 // names interns a workflow's node ids and output path names as uint16;
-// index 0 is "".
+// index 0 is "". A small direct-mapped cache keyed by the string's data
+// pointer and length skips the map for the strings a caller passes again
+// and again (the node ids of its graph): the same pointer and length is the
+// same string, since strings are immutable and the cached pointer keeps the
+// bytes alive.
 type names struct {
-	list []string
-	ids  map[string]uint16
+	list  []string
+	ids   map[string]uint16
+	cache [256]nameCache
+}
+
+type nameCache struct {
+	p   *byte
+	n   int
+	idx uint16
 }
 
 func (n *names) get(s string) (uint16, bool) {
 	if s == "" {
 		return 0, true
 	}
+	p := unsafe.StringData(s)
+	c := &n.cache[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(s)))&uintptr(len(n.cache)-1)]
+	if c.p == p && c.n == len(s) {
+		return c.idx, true
+	}
 	if i, ok := n.ids[s]; ok {
+		*c = nameCache{p, len(s), i}
 		return i, true
 	}
 	if len(n.list) > math.MaxUint16 {
@@ -127,6 +185,7 @@ type wfState struct {
 
 	index      *idIndex
 	slots      slotTable
+	ids        arena
 	names      names
 	reasons    reasons
 	reasonSide map[uint32]string // slot → reason, when not interned
@@ -181,11 +240,27 @@ func (w *wfState) reason(i uint32, sl *slot) string {
 	return w.reasons.list[sl.reason]
 }
 
+// hasID reports whether slot i holds account id.
+func (w *wfState) hasID(i uint32, id string) bool {
+	sl := w.slots.at(i)
+	return int(sl.idLen) == len(id) && string(w.ids.bytes(sl.idRef, sl.idLen)) == id
+}
+
+// setID stores id as slot i's account id.
+func (w *wfState) setID(i uint32, id string) {
+	sl := w.slots.at(i)
+	sl.idRef, sl.idLen = w.ids.add(id), uint16(len(id))
+}
+
 // decode fills st from slot i, using steps as the path's backing array.
-func (w *wfState) decode(i uint32, st *store.AccountState, steps []store.Step) {
+// account is the slot's id when the caller knows it, or "".
+func (w *wfState) decode(i uint32, st *store.AccountState, steps []store.Step, account string) {
 	sl := w.slots.at(i)
 	st.Ref = uint64(i) + 1
-	st.Account = sl.id
+	if account == "" {
+		account = string(w.ids.bytes(sl.idRef, sl.idLen))
+	}
+	st.Account = account
 	st.Status = store.Status(sl.status)
 	st.Node = w.names.list[sl.node]
 	st.Entry = sl.entry

@@ -6,7 +6,6 @@ import (
 	"iter"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/playgraph/playgraph/store"
 )
@@ -43,7 +42,7 @@ func (s *Store) GetStates(ctx context.Context, workflowID string, accountIDs []s
 	found := make([]uint32, len(accountIDs))
 	total := 0
 	for k, id := range accountIDs {
-		i, ok := w.index.lookup(w.index.hash(id), id, &w.slots)
+		i, ok := w.index.lookup(w.index.hash(id), id, w)
 		if !ok {
 			found[k] = noSlot
 			continue
@@ -63,7 +62,7 @@ func (s *Store) GetStates(ctx context.Context, workflowID string, accountIDs []s
 			continue
 		}
 		n := int(w.slots.at(i).pathLen)
-		w.decode(i, &out[k], steps[:n:n])
+		w.decode(i, &out[k], steps[:n:n], id)
 		steps = steps[n:]
 	}
 	return out, nil
@@ -109,7 +108,7 @@ func (s *Store) ScanStates(ctx context.Context, workflowID string, statuses ...s
 			for _, i := range sel {
 				var st store.AccountState
 				k := int(w.slots.at(i).pathLen)
-				w.decode(i, &st, steps[:k:k])
+				w.decode(i, &st, steps[:k:k], "")
 				steps = steps[k:]
 				buf = append(buf, st)
 			}
@@ -233,6 +232,8 @@ func validateBatch(b *store.Batch) error {
 			return invalid("state %d (%s): status %v cannot be saved", i, st.Account, st.Status)
 		case !timeOK(st.EnteredAt) || !timeOK(st.WakeAt):
 			return invalid("state %d (%s): time out of range", i, st.Account)
+		case len(st.Account) > maxIDLen:
+			return invalid("state %d: account id longer than %d bytes", i, maxIDLen)
 		case len(st.Path) > math.MaxUint16:
 			return invalid("state %d (%s): path too long", i, st.Account)
 		}
@@ -281,12 +282,12 @@ func (w *wfState) put(st *store.AccountState, sc []uint16) []uint16 {
 	id := st.Account
 	var i uint32
 	found := false
-	if st.Ref != 0 && st.Ref <= uint64(w.slots.n) && w.slots.at(uint32(st.Ref-1)).id == id {
+	if st.Ref != 0 && st.Ref <= uint64(w.slots.n) && w.hasID(uint32(st.Ref-1), id) {
 		i, found = uint32(st.Ref-1), true
 	}
 	if !found {
 		h := w.index.hash(id)
-		i, found = w.index.lookup(h, id, &w.slots)
+		i, found = w.index.lookup(h, id, w)
 		if !found {
 			if t, hid, ok := w.tomb(id); ok {
 				delete(w.tombs, hid)
@@ -294,7 +295,7 @@ func (w *wfState) put(st *store.AccountState, sc []uint16) []uint16 {
 			} else {
 				i = w.slots.add()
 			}
-			w.slots.at(i).id = strings.Clone(id)
+			w.setID(i, id)
 			w.index.insert(h, i)
 		}
 	}
@@ -441,7 +442,7 @@ func (s *Store) Forget(ctx context.Context, workflowID, accountID string) error 
 
 func (w *wfState) forget(id string) {
 	h := w.index.hash(id)
-	if i, ok := w.index.lookup(h, id, &w.slots); ok {
+	if i, ok := w.index.lookup(h, id, w); ok {
 		sl := w.slots.at(i)
 		w.count(sl.node, sl.status, -1)
 		w.index.remove(h, i)
@@ -451,8 +452,10 @@ func (w *wfState) forget(id string) {
 		if int(sl.pathLen) > inlineSteps {
 			delete(w.overflow, i)
 		}
+		clear(w.ids.bytes(sl.idRef, sl.idLen)) // no copy of the id stays behind
 		hid := store.HashID(id)
-		*sl = slot{id: hid, status: uint8(store.StatusForgotten), entry: sl.entry}
+		*sl = slot{status: uint8(store.StatusForgotten), entry: sl.entry}
+		w.setID(i, hid)
 		if w.tombs == nil {
 			w.tombs = make(map[string]uint32)
 		}
