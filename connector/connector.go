@@ -119,13 +119,17 @@ type RecordItem struct {
 // channel's audience or campaign id as the action node names it.
 type AudienceSyncer interface {
 	Connector
+	// AddToAudience adds the items' accounts to the audience.
 	AddToAudience(ctx context.Context, audience string, items []AccountItem) ([]Result, error)
+	// RemoveFromAudience takes the items' accounts out of the audience; an
+	// account not in it is Done.
 	RemoveFromAudience(ctx context.Context, audience string, items []AccountItem) ([]Result, error)
 }
 
 // EmailEnroller enrols contacts in a conversational email campaign.
 type EmailEnroller interface {
 	Connector
+	// EnrollEmail enrols the items' contacts in the campaign.
 	EnrollEmail(ctx context.Context, campaign string, items []ContactItem) ([]Result, error)
 }
 
@@ -133,7 +137,11 @@ type EmailEnroller interface {
 // campaign, list, sequence or cadence; campaign is its id in the target.
 type CampaignPusher interface {
 	Connector
+	// PushAccounts adds the items' accounts to the campaign (account-level
+	// action: one key per account).
 	PushAccounts(ctx context.Context, campaign string, items []AccountItem) ([]Result, error)
+	// PushContacts adds the items' contacts to the campaign (people-level
+	// action: one key per contact).
 	PushContacts(ctx context.Context, campaign string, items []ContactItem) ([]Result, error)
 }
 
@@ -179,6 +187,7 @@ type RecordWriter interface {
 	// for a kind it cannot write. Publish calls it; WriteRecords refuses
 	// such a profile with a permanent whole-call error.
 	CheckProfile(p *MappingProfile) error
+	// WriteRecords writes the items' records (made with p) to the target.
 	WriteRecords(ctx context.Context, p *MappingProfile, items []RecordItem) ([]Result, error)
 }
 
@@ -197,6 +206,7 @@ type FindQuery struct {
 // record carries the target's ID.
 type RecordFinder interface {
 	Connector
+	// FindRecords returns the target's records that may match q.
 	FindRecords(ctx context.Context, q FindQuery) ([]Record, error)
 }
 
@@ -205,6 +215,7 @@ type RecordFinder interface {
 // run; an event may be returned by more than one poll.
 type EngagementReader interface {
 	Connector
+	// ReadEngagement returns the events at or after since.
 	ReadEngagement(ctx context.Context, since time.Time) ([]audience.Event, error)
 }
 
@@ -229,6 +240,7 @@ type Published struct {
 // flush or finalise (publish a file, send a last batch).
 type RunFinisher interface {
 	Connector
+	// EndRun finalises what the run wrote and says what it published.
 	EndRun(ctx context.Context, run RunInfo) (Published, error)
 }
 
