@@ -1,0 +1,334 @@
+package memstore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/playgraph/playgraph/store"
+)
+
+var t0 = time.Date(2025, 1, 6, 9, 0, 0, 0, time.UTC)
+
+func state(id, node string, steps int) store.AccountState {
+	st := store.AccountState{Account: id, Status: store.StatusWaiting, Node: node, Entry: 1, EnteredAt: t0}
+	for k := range steps {
+		st.Path = append(st.Path, store.Step{Node: fmt.Sprintf("n%d", k), At: t0.Add(time.Duration(k) * time.Second), Out: "o"})
+	}
+	return st
+}
+
+func TestSlotHasNoPointers(t *testing.T) {
+	var walk func(reflect.Type) bool
+	walk = func(ty reflect.Type) bool {
+		switch ty.Kind() {
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				if !walk(ty.Field(i).Type) {
+					return false
+				}
+			}
+			return true
+		case reflect.Array:
+			return walk(ty.Elem())
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			return true
+		}
+		return false
+	}
+	if !walk(reflect.TypeFor[slot]()) {
+		t.Fatal("slot holds a pointer: the garbage collector would scan every slot")
+	}
+	if sz := reflect.TypeFor[slot]().Size(); sz > 104 {
+		t.Fatalf("slot is %d bytes, want at most 104", sz)
+	}
+}
+
+// TestIndexAgainstModel inserts, forgets and re-enters accounts at random
+// and checks every look-up against a map, exercising growth and the
+// backward-shift deletion of the id index.
+func TestIndexAgainstModel(t *testing.T) {
+	n := 20000
+	if testing.Short() {
+		n = 4000
+	}
+	ctx := context.Background()
+	s := New()
+	rng := rand.New(rand.NewPCG(1, 2))
+	model := map[string]store.Status{} // live accounts → status; forgotten → StatusForgotten
+	for round := range 4 {
+		var b store.Batch
+		for i := range n {
+			id := fmt.Sprintf("a-%d", rng.IntN(n*2))
+			st := state(id, fmt.Sprintf("node-%d", round), i%7)
+			b.States = append(b.States, st)
+			model[id] = st.Status
+			if len(b.States) == 500 {
+				if err := s.Apply(ctx, "wf", &b); err != nil {
+					t.Fatal(err)
+				}
+				b.States = b.States[:0]
+			}
+		}
+		if err := s.Apply(ctx, "wf", &b); err != nil {
+			t.Fatal(err)
+		}
+		for id := range model {
+			if rng.IntN(4) == 0 {
+				if err := s.Forget(ctx, "wf", id); err != nil {
+					t.Fatal(err)
+				}
+				model[id] = store.StatusForgotten
+			}
+		}
+	}
+	var all []string
+	for id := range model {
+		all = append(all, id)
+	}
+	all = append(all, "never-1", "never-2")
+	got, err := s.GetStates(ctx, "wf", all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range all {
+		want := model[id]
+		if got[i].Status != want || got[i].Account != id {
+			t.Fatalf("%s: status %v, want %v", id, got[i].Status, want)
+		}
+	}
+	live, tombs := 0, 0
+	for st, err := range s.ScanStates(ctx, "wf") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Status == store.StatusForgotten {
+			tombs++
+		} else {
+			live++
+		}
+	}
+	wantLive, wantTombs := 0, 0
+	for _, st := range model {
+		if st == store.StatusForgotten {
+			wantTombs++
+		} else {
+			wantLive++
+		}
+	}
+	if live != wantLive || tombs != wantTombs {
+		t.Fatalf("scan: %d live, %d tombstones; want %d, %d", live, tombs, wantLive, wantTombs)
+	}
+	w := s.wf("wf")
+	indexed := 0
+	for i := range w.index.shards {
+		indexed += w.index.shards[i].n
+	}
+	if indexed != wantLive {
+		t.Fatalf("index holds %d ids, want %d", indexed, wantLive)
+	}
+}
+
+func TestLongPathsAndReasons(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	// More distinct reasons than are interned: the rest go to a side map.
+	var b store.Batch
+	for i := range maxReasons + 100 {
+		st := state(fmt.Sprintf("a%d", i), "x", 3+i%5)
+		st.Status, st.Reason = store.StatusExited, fmt.Sprintf("reason %d", i)
+		b.States = append(b.States, st)
+	}
+	if err := s.Apply(ctx, "wf", &b); err != nil {
+		t.Fatal(err)
+	}
+	check := func(want []store.AccountState) {
+		t.Helper()
+		ids := make([]string, len(want))
+		for i := range want {
+			ids[i] = want[i].Account
+		}
+		got, err := s.GetStates(ctx, "wf", ids)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			g, w := got[i], want[i]
+			if g.Reason != w.Reason || len(g.Path) != len(w.Path) || g.Node != w.Node {
+				t.Fatalf("%s: got %+v, want %+v", w.Account, g, w)
+			}
+			for k := range w.Path {
+				if g.Path[k].Node != w.Path[k].Node || !g.Path[k].At.Equal(w.Path[k].At) || g.Path[k].Out != w.Path[k].Out {
+					t.Fatalf("%s: step %d = %+v, want %+v", w.Account, k, g.Path[k], w.Path[k])
+				}
+			}
+		}
+	}
+	check(b.States)
+	// Shrink, grow and clear paths and reasons in place.
+	for i := range b.States {
+		st := &b.States[i]
+		st.Path = state("", "", (i*3)%9).Path
+		if i%2 == 0 {
+			st.Reason = ""
+		}
+	}
+	if err := s.Apply(ctx, "wf", &b); err != nil {
+		t.Fatal(err)
+	}
+	check(b.States)
+	w := s.wf("wf")
+	if len(w.reasonSide) > 100 {
+		t.Fatalf("side map holds %d reasons, want at most 100", len(w.reasonSide))
+	}
+}
+
+func TestLimits(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	long := state(strings.Repeat("x", maxIDLen+1), "n", 0)
+	if err := s.Apply(ctx, "wf", &store.Batch{States: []store.AccountState{state("ok", "n", 0), long}}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("over-long id: %v", err)
+	}
+	far := state("far", "n", 0)
+	far.WakeAt = time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.Apply(ctx, "wf", &store.Batch{States: []store.AccountState{far}}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("time out of range: %v", err)
+	}
+	// Running out of names writes nothing.
+	var b store.Batch
+	for i := range 400 { // 400 × 200 distinct path names
+		st := state(fmt.Sprintf("a%d", i), "n", 0)
+		for k := range 100 {
+			st.Path = append(st.Path, store.Step{Node: fmt.Sprintf("n%d-%d", i, k), Out: fmt.Sprintf("o%d-%d", i, k)})
+		}
+		b.States = append(b.States, st)
+	}
+	if err := s.Apply(ctx, "wf", &b); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("too many names: %v", err)
+	}
+	got, err := s.GetStates(ctx, "wf", []string{"ok", "a0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Status != store.StatusNone || got[1].Status != store.StatusNone {
+		t.Fatalf("a refused batch wrote %+v", got)
+	}
+}
+
+func TestForgetErasesIDBytes(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	id := "secret-account-id-42"
+	if err := s.Apply(ctx, "wf", &store.Batch{States: []store.AccountState{state(id, "n", 2), state("other", "n", 2)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Forget(ctx, "wf", id); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range s.wf("wf").ids.chunks {
+		if bytes.Contains(ch, []byte(id)) {
+			t.Fatal("the forgotten id is still in the arena")
+		}
+	}
+}
+
+func TestDeleteWorkflowClearsEverything(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	if err := s.PutRun(ctx, store.Run{ID: "r1", Workflow: "wf", StartedAt: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Apply(ctx, "wf", &store.Batch{
+		States:  []store.AccountState{state("a", "n", 1)},
+		Intents: []store.Intent{{Key: "k", Account: "a", Node: "n"}},
+		Audit:   []store.AuditRow{{Run: "r1", Account: "a"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteWorkflow(ctx, "wf"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetRun(ctx, "r1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetRun after delete: %v", err)
+	}
+	if _, err := s.Audit(ctx, "r1", 0, 0); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("Audit after delete: %v", err)
+	}
+	got, _ := s.GetStates(ctx, "wf", []string{"a"})
+	if got[0].Status != store.StatusNone {
+		t.Fatalf("state after delete: %+v", got[0])
+	}
+	for range s.PendingIntents(ctx, "wf") {
+		t.Fatal("an intent survived DeleteWorkflow")
+	}
+	// The run id may be used by another workflow now.
+	if err := s.PutRun(ctx, store.Run{ID: "r1", Workflow: "wf2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutRun(ctx, store.Run{ID: "r1", Workflow: "wf3"}); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("moving a run to another workflow: %v", err)
+	}
+}
+
+// TestConcurrentWorkflows runs writers and readers on several workflows at
+// once, with deletes, under the race detector.
+func TestConcurrentWorkflows(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			wf := fmt.Sprintf("wf%d", g%2)
+			for r := range 50 {
+				var b store.Batch
+				for i := range 50 {
+					b.States = append(b.States, state(fmt.Sprintf("a%d", i), fmt.Sprintf("n%d", r), 3))
+				}
+				b.Audit = []store.AuditRow{{Run: wf + "-run", Account: "a0", At: t0}}
+				if err := s.Apply(ctx, wf, &b); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := s.GetStates(ctx, wf, []string{"a1", "a2"}); err != nil {
+					t.Error(err)
+					return
+				}
+				for _, err := range s.ScanStates(ctx, wf) {
+					if err != nil {
+						t.Error(err)
+						return
+					}
+				}
+				if r%10 == 0 {
+					_ = s.DeleteWorkflow(ctx, wf)
+				}
+				_ = s.Forget(ctx, wf, "a3")
+				_, _ = s.Counts(ctx, wf)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCancelledContext(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	s := New()
+	if err := s.Apply(ctx, "wf", &store.Batch{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Apply: %v", err)
+	}
+	for _, err := range s.ScanStates(ctx, "wf") {
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("ScanStates: %v", err)
+		}
+	}
+}
