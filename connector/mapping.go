@@ -244,7 +244,7 @@ func (p *MappingProfile) compile(cat *audience.Catalog) (*Mapper, error) {
 	}
 	for _, c := range p.Constants {
 		checkTarget(c.To)
-		m.consts = append(m.consts, c.Value)
+		m.consts = append(m.consts, any(c.Value)) // boxed once, not per record
 	}
 	for r := range p.Satisfy {
 		if !slices.Contains(p.Kind.Required(), r) {
@@ -310,7 +310,7 @@ type Mapper struct {
 	kind     ObjectKind
 	targets  []string
 	getters  []getter
-	consts   []string
+	consts   []any
 	required []reqIndex
 }
 
@@ -335,9 +335,7 @@ func (m *Mapper) Apply(a *audience.Account, c *audience.Contact) (Record, error)
 			vals[i] = v
 		}
 	}
-	for i, v := range m.consts {
-		vals[len(m.getters)+i] = v
-	}
+	copy(vals[len(m.getters):], m.consts)
 	for _, r := range m.required {
 		if isEmpty(vals[r.idx]) {
 			return Record{}, fmt.Errorf("%w: %s (%s) is empty%s", ErrMissingValue, m.targets[r.idx], r.req, describe(a, c))

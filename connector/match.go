@@ -48,18 +48,21 @@ func ParseMatchType(s string) (MatchType, error) {
 }
 
 // Normalize returns the form of s this match type compares.
-func (t MatchType) Normalize(s string) string {
+func (t MatchType) Normalize(s string) string { return string(t.appendNorm(nil, s)) }
+
+// appendNorm appends the normalised form of s to dst.
+func (t MatchType) appendNorm(dst []byte, s string) []byte {
 	switch t {
 	case MatchStrict:
-		return NormalizeStrict(s)
+		return appendLower(dst, strings.TrimSpace(s))
 	case MatchCompanyName:
-		return NormalizeCompany(s)
+		return appendCompany(dst, s)
 	case MatchDomain:
-		return NormalizeDomain(s)
+		return appendLower(dst, hostOf(s))
 	case MatchDomainOnly:
-		return RegistrableDomain(NormalizeDomain(s))
+		return appendRegistrable(dst, s)
 	}
-	return s
+	return append(dst, s...)
 }
 
 // MatchField compares one of our fields (a catalogue name) with one of
@@ -161,7 +164,7 @@ func (r MatchRules) Validate(cat *audience.Catalog) error {
 type compiledField struct {
 	ours   func(a *audience.Account, c *audience.Contact) string
 	theirs string
-	norm   func(string) string
+	typ    MatchType
 }
 
 type compiledBlock []compiledField
@@ -198,7 +201,7 @@ func (r MatchRules) compile(cat *audience.Catalog) ([]compiledBlock, error) {
 			if f.Subject == audience.SubjectContact && r.Kind == KindAccount {
 				bad(mf.Ours, fmt.Errorf("%w: block %d: contact field in account rules", ErrInvalidRules, bi+1))
 			}
-			cb = append(cb, compiledField{ours: textGetter(f), theirs: mf.Theirs, norm: mf.Type.Normalize})
+			cb = append(cb, compiledField{ours: textGetter(f), theirs: mf.Theirs, typ: mf.Type})
 		}
 		out = append(out, cb)
 	}
@@ -274,25 +277,20 @@ func (x *MatchIndex) Len() int {
 	return x.n
 }
 
-// key builds a block's key from per-field values; ok is false when a value
-// normalises to empty.
-func (b compiledBlock) key(val func(i int, f compiledField) string) (string, bool) {
-	if len(b) == 1 {
-		k := b[0].norm(val(0, b[0]))
-		return k, k != ""
-	}
-	var sb strings.Builder
-	for i, f := range b {
-		k := f.norm(val(i, f))
-		if k == "" {
-			return "", false
-		}
+// key appends a block's key to buf: the fields' normalised values joined
+// by NUL bytes; ok is false when a value normalises to empty.
+func (b compiledBlock) key(buf []byte, val func(f *compiledField) string) ([]byte, bool) {
+	for i := range b {
 		if i > 0 {
-			sb.WriteByte(0)
+			buf = append(buf, 0)
 		}
-		sb.WriteString(k)
+		n := len(buf)
+		buf = b[i].typ.appendNorm(buf, val(&b[i]))
+		if len(buf) == n {
+			return buf, false
+		}
 	}
-	return sb.String(), true
+	return buf, true
 }
 
 // Add indexes target records under their fields (their side of each
@@ -302,14 +300,16 @@ func (b compiledBlock) key(val func(i int, f compiledField) string) (string, boo
 func (x *MatchIndex) Add(recs ...Record) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	var buf []byte
 	for _, rec := range recs {
 		if rec.Kind != 0 && rec.Kind != x.rules.Kind {
 			continue
 		}
 		for bi, b := range x.blocks {
-			if k, ok := b.key(func(_ int, f compiledField) string { return rec.Text(f.theirs) }); ok {
-				if _, dup := x.maps[bi][k]; !dup {
-					x.maps[bi][k] = rec.ID
+			var ok bool
+			if buf, ok = b.key(buf[:0], func(f *compiledField) string { return rec.Text(f.theirs) }); ok {
+				if _, dup := x.maps[bi][string(buf)]; !dup {
+					x.maps[bi][string(buf)] = rec.ID
 				}
 			}
 		}
@@ -322,10 +322,12 @@ func (x *MatchIndex) Add(recs ...Record) {
 func (x *MatchIndex) Remember(id string, a *audience.Account, c *audience.Contact) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	var buf []byte
 	for bi, b := range x.blocks {
-		if k, ok := b.key(func(_ int, f compiledField) string { return f.ours(a, c) }); ok {
-			if _, dup := x.maps[bi][k]; !dup {
-				x.maps[bi][k] = id
+		var ok bool
+		if buf, ok = b.key(buf[:0], func(f *compiledField) string { return f.ours(a, c) }); ok {
+			if _, dup := x.maps[bi][string(buf)]; !dup {
+				x.maps[bi][string(buf)] = id
 			}
 		}
 	}
@@ -337,14 +339,15 @@ func (x *MatchIndex) Remember(id string, a *audience.Account, c *audience.Contac
 // the target gave none). Blocks are tried in order; the first that
 // matches decides.
 func (x *MatchIndex) Match(a *audience.Account, c *audience.Contact) (id string, ok bool) {
+	var arr [256]byte
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	for bi, b := range x.blocks {
-		k, ok := b.key(func(_ int, f compiledField) string { return f.ours(a, c) })
+		k, ok := b.key(arr[:0], func(f *compiledField) string { return f.ours(a, c) })
 		if !ok {
 			continue
 		}
-		if id, hit := x.maps[bi][k]; hit {
+		if id, hit := x.maps[bi][string(k)]; hit {
 			return id, true
 		}
 	}

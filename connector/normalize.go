@@ -1,6 +1,7 @@
 package connector
 
 import (
+	"bytes"
 	"sync"
 
 	"github.com/playgraph/playgraph/audience"
@@ -30,13 +31,18 @@ var legalSuffixes = map[string]bool{
 // word remains; the words then joined without spaces. "ACME, Inc." and
 // "Acme" both give "acme". Accents are kept (no Unicode folding beyond
 // case).
-func NormalizeCompany(s string) string {
-	var words []string
-	var cur strings.Builder
-	flush := func() {
-		if cur.Len() > 0 {
-			words = append(words, cur.String())
-			cur.Reset()
+func NormalizeCompany(s string) string { return string(appendCompany(nil, s)) }
+
+// appendCompany appends NormalizeCompany(s) to dst without allocating
+// beyond dst's growth.
+func appendCompany(dst []byte, s string) []byte {
+	base := len(dst)
+	// First the words, lower case, each followed by one space.
+	inWord := false
+	endWord := func() {
+		if inWord {
+			dst = append(dst, ' ')
+			inWord = false
 		}
 	}
 	for i := 0; i < len(s); {
@@ -47,34 +53,60 @@ func NormalizeCompany(s string) string {
 		i += size
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
-			cur.WriteByte(byte(r))
+			dst, inWord = append(dst, byte(r)), true
 		case r >= 'A' && r <= 'Z':
-			cur.WriteByte(byte(r) + 'a' - 'A')
+			dst, inWord = append(dst, byte(r)+'a'-'A'), true
 		case r == '.' || r == '\'' || r == '\u2019':
 		case r == '&':
-			flush()
-			words = append(words, "and")
+			endWord()
+			dst = append(dst, "and "...)
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			cur.WriteRune(unicode.ToLower(r))
+			dst, inWord = utf8.AppendRune(dst, unicode.ToLower(r)), true
 		default:
-			flush()
+			endWord()
 		}
 	}
-	flush()
-	for len(words) > 1 && (legalSuffixes[words[len(words)-1]] || words[len(words)-1] == "and") {
-		words = words[:len(words)-1]
+	endWord()
+	// Drop trailing legal forms (and a dangling "and") while two words remain.
+	for {
+		w := dst[base:]
+		if len(w) == 0 {
+			break
+		}
+		prev := bytes.LastIndexByte(w[:len(w)-1], ' ')
+		if prev < 0 {
+			break // one word left
+		}
+		last := w[prev+1 : len(w)-1]
+		if !legalSuffixes[string(last)] && string(last) != "and" {
+			break
+		}
+		dst = dst[:base+prev+1]
 	}
-	if len(words) > 1 && words[0] == "the" {
-		words = words[1:]
+	// Drop a leading "the" while two words remain.
+	if w := dst[base:]; bytes.HasPrefix(w, []byte("the ")) && len(w) > 4 {
+		dst = append(dst[:base], w[4:]...)
 	}
-	return strings.Join(words, "")
+	// Join the words.
+	out := base
+	for _, b := range dst[base:] {
+		if b != ' ' {
+			dst[out] = b
+			out++
+		}
+	}
+	return dst[:out]
 }
 
 // NormalizeDomain normalises a web domain, URL or email address to a host
 // name for matching: lower case; an email's part after '@'; scheme, user
 // info, path, query, fragment and port dropped; a trailing '.' and a
 // leading "www." dropped. "https://www.Acme.com/about" gives "acme.com".
-func NormalizeDomain(s string) string {
+func NormalizeDomain(s string) string { return string(appendLower(nil, hostOf(s))) }
+
+// hostOf returns the host part of a domain, URL or email address, not yet
+// lower-cased, with "www." and a trailing '.' dropped.
+func hostOf(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.LastIndexByte(s, '@'); i >= 0 && !strings.Contains(s, "://") {
 		s = s[i+1:]
@@ -91,10 +123,18 @@ func NormalizeDomain(s string) string {
 	if i := strings.LastIndexByte(s, ':'); i >= 0 && allDigits(s[i+1:]) {
 		s = s[:i]
 	}
-	s = lowerASCII(strings.TrimSpace(s))
+	s = strings.TrimSpace(s)
 	s = strings.TrimSuffix(s, ".")
-	s = strings.TrimPrefix(s, "www.")
+	if len(s) >= 4 && strings.EqualFold(s[:4], "www.") {
+		s = s[4:]
+	}
 	return s
+}
+
+// appendRegistrable appends the registrable domain of s's host.
+func appendRegistrable(dst []byte, s string) []byte {
+	h := lowerASCII(hostOf(s))
+	return append(dst, RegistrableDomain(h)...)
 }
 
 // RegistrableDomain returns the registrable domain (public suffix plus one
@@ -115,6 +155,23 @@ func RegistrableDomain(host string) string {
 // NormalizeStrict is the strict normalisation: surrounding space trimmed
 // and letter case ignored; nothing else.
 func NormalizeStrict(s string) string { return lowerASCII(strings.TrimSpace(s)) }
+
+// appendLower appends s lower-cased.
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(dst, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
 
 func allDigits(s string) bool {
 	if s == "" {
