@@ -4,15 +4,18 @@
 // # Dense account state
 //
 // Account state is kept per workflow in dense slots rather than in a keyed
-// map per concern, so that a million waiting accounts stay small (about 150
+// map per concern, so that a million waiting accounts stay small (about 135
 // bytes each, id index and a four-step path included; see
-// BenchmarkWaitingAccountBytes). A slot holds the account id, status,
-// interned node name, entry number, failures, entry and wake times as Unix
-// nanoseconds, an interned reason and up to four path steps inline (longer
-// paths spill into a side table). Account ids are found through a sharded
-// open-addressing index that stores only a hash tag and the slot number;
-// [store.AccountState.Ref] is the slot number + 1, and [Store.Apply] uses
-// it, when it matches the account id, to skip the index.
+// BenchmarkWaitingAccountBytes). A slot (104 bytes, pointer-free, so the
+// garbage collector never scans the slot arrays) holds the status, interned
+// node name, entry number, failures, entry and wake times as Unix
+// nanoseconds, an interned reason, up to four path steps inline (longer
+// paths spill into a side table) and the position of the account id in a
+// per-workflow byte arena. Account ids are found through a sharded
+// open-addressing index (64 shards) that stores only a hash tag and the
+// slot number; [store.AccountState.Ref] is the slot number + 1, and
+// [Store.Apply] uses it, when it matches the account id, to skip the index.
+// Account ids are at most 65535 bytes long.
 //
 // # Times
 //

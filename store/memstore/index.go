@@ -1,6 +1,9 @@
 package memstore
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"math"
+)
 
 // The id index maps account ids to slot numbers. It is sharded into
 // indexShards open-addressing tables of uint64 entries: the high 32 bits hold
@@ -133,4 +136,51 @@ func (x *idIndex) bytes() int {
 		n += 8 * len(x.shards[i].entries)
 	}
 	return n
+}
+
+// lookupMany looks up many ids at once, setting found[k] to the slot of
+// ids[k] or noSlot. It first touches each id's first probe entry, then the
+// candidate slots, then their arena bytes, each pass over every id, so
+// that the processor overlaps the cache misses of independent look-ups
+// instead of waiting for each in turn; the final pass finds everything in
+// cache.
+func (w *wfState) lookupMany(ids []string, found []uint32) {
+	x := w.index
+	var sink uint64
+	hs := make([]uint64, len(ids))
+	for k, id := range ids {
+		h := x.hash(id)
+		hs[k] = h
+		found[k] = noSlot
+		si, tag := split(h)
+		if s := &x.shards[si]; s.n > 0 {
+			e := s.entries[tag&uint32(len(s.entries)-1)]
+			if uint32(e>>32) == tag {
+				found[k] = uint32(e) - 1
+			}
+		}
+	}
+	for _, i := range found {
+		if i != noSlot {
+			sink += uint64(w.slots.at(i).idRef)
+		}
+	}
+	for _, i := range found {
+		if i != noSlot {
+			sl := w.slots.at(i)
+			if sl.idLen > 0 {
+				sink += uint64(w.ids.bytes(sl.idRef, 1)[0])
+			}
+		}
+	}
+	if sink == math.MaxUint64 { // never true; keeps the touches above
+		clear(found)
+	}
+	for k, id := range ids {
+		if i, ok := x.lookup(hs[k], id, w); ok {
+			found[k] = i
+		} else {
+			found[k] = noSlot
+		}
+	}
 }

@@ -40,15 +40,12 @@ func (s *Store) GetStates(ctx context.Context, workflowID string, accountIDs []s
 	}
 	defer w.mu.RUnlock()
 	found := make([]uint32, len(accountIDs))
+	w.lookupMany(accountIDs, found)
 	total := 0
-	for k, id := range accountIDs {
-		i, ok := w.index.lookup(w.index.hash(id), id, w)
-		if !ok {
-			found[k] = noSlot
-			continue
+	for _, i := range found {
+		if i != noSlot {
+			total += int(w.slots.at(i).pathLen)
 		}
-		found[k] = i
-		total += int(w.slots.at(i).pathLen)
 	}
 	steps := make([]store.Step, total)
 	for k, id := range accountIDs {
