@@ -237,3 +237,18 @@ func ExampleNewCatalog() {
 	fmt.Println(f.Name, f.Type, f.Origin, v)
 	// Output: crm.tier string crm gold
 }
+
+func TestDefaultCatalogAccessors(t *testing.T) {
+	// Regression: the default catalogue was built before the built-ins had
+	// their accessors.
+	f, err := audience.DefaultCatalog().Lookup("employees")
+	require.NoError(t, err)
+	assert.Equal(t, audience.SubjectAccount, f.Subject)
+	v, ok := f.Value(&audience.Account{Employees: 7}, nil)
+	assert.True(t, ok)
+	assert.Equal(t, int64(7), v)
+	require.NotNil(t, f.IntGetter())
+	ct, err := audience.DefaultCatalog().Lookup("contact.email")
+	require.NoError(t, err)
+	require.NotNil(t, ct.ContactStringGetter())
+}
