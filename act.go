@@ -1,0 +1,237 @@
+package playgraph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/store"
+)
+
+// act runs an action node for a bucket of accounts: intents are recorded
+// (atomically with the states so far), the items are sent in batches with
+// retries, and each account moves on, fails or leaves according to its
+// items' outcomes.
+func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
+	if pn.people {
+		var fresh []*item
+		for _, it := range b {
+			if it.intent == nil {
+				fresh = append(fresh, it)
+			}
+		}
+		if err := c.loadContacts(ctx, fresh); err != nil {
+			return err
+		}
+	}
+	var send []*item
+	for _, it := range b {
+		if it.intent == nil {
+			in := c.newIntent(pn, it)
+			if len(in.Items) == 0 {
+				c.auditRow(it, "skipped", "no contact matches the persona")
+				c.move(it, 0)
+				continue
+			}
+			it.intent = &in
+			c.intents = append(c.intents, in)
+		}
+		it.st.Status = store.StatusActive
+		it.dirty = true
+		send = append(send, it)
+	}
+	if len(send) == 0 {
+		return nil
+	}
+	// Record the intents (and every state change so far) before sending.
+	if err := c.apply(ctx); err != nil {
+		return err
+	}
+	if err := c.dispatch(ctx, pn, send); err != nil {
+		return err
+	}
+	for _, it := range send {
+		in := it.intent
+		var pending, done, failed int
+		var lastErr string
+		for k := range in.Items {
+			switch in.Items[k].Status {
+			case store.ItemPending:
+				pending++
+				lastErr = in.Items[k].Err
+			case store.ItemDone:
+				done++
+			case store.ItemFailed:
+				failed++
+				if lastErr == "" {
+					lastErr = in.Items[k].Err
+				}
+			}
+		}
+		in.Attempts++
+		switch {
+		case pending > 0:
+			c.fail(it, fmt.Errorf("%s: %d of %d item(s) not delivered: %s", pn.id, pending, len(in.Items), lastErr))
+		case done == 0:
+			c.resolve = append(c.resolve, in.Key)
+			c.rs.addError(pn.id, it.st.Account, fmt.Errorf("%s: failed permanently: %s", pn.id, lastErr))
+			c.counts[it.node].Failed++
+			c.exit(it, fmt.Sprintf("action %s failed permanently: %s", pn.id, lastErr))
+		default:
+			if failed > 0 {
+				c.rs.addError(pn.id, it.st.Account, fmt.Errorf("%s: %d of %d contact(s) failed permanently: %s", pn.id, failed, len(in.Items), lastErr))
+			}
+			c.resolve = append(c.resolve, in.Key)
+			c.move(it, 0)
+		}
+	}
+	return nil
+}
+
+func (c *chunk) newIntent(pn *pnode, it *item) store.Intent {
+	key := ActionKey(c.rs.w.ID, pn.id, it.st.Account, it.st.Entry)
+	in := store.Intent{Key: key, Node: pn.id, Account: it.st.Account, Entry: it.st.Entry, Created: c.rs.now}
+	if !pn.people {
+		in.Items = []store.Item{{Key: key}}
+		return in
+	}
+	for k := range it.contacts {
+		ct := &it.contacts[k]
+		if ct.ID == "" || !pn.persona.Matches(ct) {
+			continue
+		}
+		cc := *ct
+		in.Items = append(in.Items, store.Item{Key: ContactKey(key, ct.ID), Contact: &cc})
+	}
+	return in
+}
+
+// ref points at one pending item of one account's intent.
+type ref struct {
+	it *item
+	k  int
+}
+
+// dispatch sends every pending item of the accounts in send, in connector
+// batches, retrying transient failures with backoff up to the policy's
+// attempts. Item statuses are updated in place. It returns an error only
+// when ctx ends (outcomes then stay unrecorded and the intents pending).
+func (c *chunk) dispatch(ctx context.Context, pn *pnode, send []*item) error {
+	var refs []ref
+	for _, it := range send {
+		for k := range it.intent.Items {
+			if it.intent.Items[k].Status == store.ItemPending {
+				refs = append(refs, ref{it, k})
+			}
+		}
+	}
+	size := pn.conn.Limits().Batch(c.rs.e.o.BatchSize)
+	pol := c.rs.e.o.Retry
+	var rnd = c.rs.e.jitterRand()
+	for lo := 0; lo < len(refs); lo += size {
+		batch := refs[lo:min(lo+size, len(refs))]
+		for attempt := 1; len(batch) > 0; attempt++ {
+			if err := pn.conn.Limits().Wait(ctx); err != nil {
+				return err
+			}
+			results, callErr, took := c.call(ctx, pn, batch)
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var retry []ref
+			var wait time.Duration
+			var done, trans, perm int
+			for k, r := range results {
+				itm := &batch[k].it.intent.Items[batch[k].k]
+				switch r.Status {
+				case connector.StatusDone:
+					itm.Status, itm.Err = store.ItemDone, ""
+					done++
+					c.counts[batch[k].it.node].Sent++
+					c.auditRow(batch[k].it, "sent", itm.Key)
+				case connector.StatusPermanent:
+					itm.Status, itm.Err = store.ItemFailed, errString(r.Err)
+					perm++
+				default:
+					itm.Err = errString(r.Err)
+					trans++
+					retry = append(retry, batch[k])
+					wait = max(wait, r.RetryAfter)
+				}
+			}
+			if f := c.rs.e.o.Observer.ActionSent; f != nil {
+				f(ctx, ActionEvent{Workflow: c.rs.w.ID, Run: c.rs.runID, Node: pn.id, Connector: pn.conn.Name(),
+					Items: len(batch), Done: done, Transient: trans, Permanent: perm, Duration: took, Err: callErr})
+			}
+			if len(retry) == 0 || attempt >= pol.Attempts {
+				break
+			}
+			d := max(pol.delay(attempt, rnd), wait)
+			if err := c.rs.e.o.Clock.Sleep(ctx, d); err != nil {
+				return err
+			}
+			batch = retry
+		}
+	}
+	return nil
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// call makes one connector call for a batch and normalises its results.
+func (c *chunk) call(ctx context.Context, pn *pnode, batch []ref) ([]connector.Result, error, time.Duration) {
+	start := c.rs.e.o.Clock.Now()
+	var rs []connector.Result
+	var err error
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				rs, err = nil, fmt.Errorf("connector %s panicked: %v", pn.conn.Name(), p)
+			}
+		}()
+		switch pn.call {
+		case callAddAudience, callRemoveAudience, callPushAccounts:
+			items := make([]connector.AccountItem, len(batch))
+			for k, r := range batch {
+				items[k] = connector.AccountItem{Key: r.it.intent.Items[r.k].Key, Account: r.it.acct}
+			}
+			switch pn.call {
+			case callAddAudience:
+				rs, err = pn.conn.(connector.AudienceSyncer).AddToAudience(ctx, pn.target, items)
+			case callRemoveAudience:
+				rs, err = pn.conn.(connector.AudienceSyncer).RemoveFromAudience(ctx, pn.target, items)
+			default:
+				rs, err = pn.conn.(connector.CampaignPusher).PushAccounts(ctx, pn.target, items)
+			}
+		case callEmail, callPushContacts:
+			items := make([]connector.ContactItem, len(batch))
+			for k, r := range batch {
+				itm := &r.it.intent.Items[r.k]
+				ct := itm.Contact
+				if ct == nil {
+					ct = &audience.Contact{AccountID: r.it.st.Account}
+				}
+				items[k] = connector.ContactItem{Key: itm.Key, Account: r.it.acct, Contact: ct}
+			}
+			if pn.call == callEmail {
+				rs, err = pn.conn.(connector.EmailEnroller).EnrollEmail(ctx, pn.target, items)
+			} else {
+				rs, err = pn.conn.(connector.CampaignPusher).PushContacts(ctx, pn.target, items)
+			}
+		default:
+			err = fmt.Errorf("%w: node %s: no call for action", connector.ErrPermanent, pn.id)
+		}
+	}()
+	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return connector.AllResults(len(batch), connector.Transient(err)), err, c.rs.e.o.Clock.Now().Sub(start)
+	}
+	return connector.Resolve(len(batch), rs, err), err, c.rs.e.o.Clock.Now().Sub(start)
+}

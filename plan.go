@@ -1,0 +1,158 @@
+package playgraph
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/eval"
+	"github.com/playgraph/playgraph/graph"
+	"github.com/playgraph/playgraph/node"
+	"github.com/playgraph/playgraph/store"
+)
+
+// plan is a published version compiled for running: per node, its kind,
+// compiled programs, resolved connector and successor indices. Plans are
+// immutable and cached per (workflow, version).
+type plan struct {
+	workflow string
+	version  int
+	g        *graph.Graph
+	loc      *time.Location
+	opts     wfOptions
+	nodes    []pnode
+	finish   []connector.RunFinisher // connectors to tell at end of run
+	readers  []connector.EngagementReader
+}
+
+type pnode struct {
+	id     string
+	label  string
+	kind   node.Kind
+	outs   []string
+	next   []int
+	progs  []*eval.Program
+	timer  *node.Timer
+	action *node.Action
+
+	// actions
+	people  bool
+	persona audience.Persona
+	conn    connector.Connector
+	target  string // audience, campaign, list, sequence… name at the connector
+	call    callKind
+
+	needsContacts bool // a program reads contacts
+	needsEvents   bool // a program uses engaged()
+	hasProgs      bool
+}
+
+type callKind uint8
+
+const (
+	callNone callKind = iota
+	callAddAudience
+	callRemoveAudience
+	callEmail
+	callPushAccounts
+	callPushContacts
+)
+
+func (e *Engine) plan(ctx context.Context, w store.Workflow) (*plan, error) {
+	key := planKey{w.ID, w.Published}
+	e.mu.Lock()
+	p := e.plans[key]
+	e.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	g, err := e.loadGraph(ctx, w.ID, w.Published)
+	if err != nil {
+		return nil, err
+	}
+	if pe := e.checkEnvironment(g); len(pe) > 0 {
+		return nil, &PublishError{Workflow: w.ID, Problems: pe}
+	}
+	loc, err := loadLocation(w.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	p = &plan{workflow: w.ID, version: w.Published, g: g, loc: loc}
+	_ = json.Unmarshal(w.Options, &p.opts)
+	seen := map[string]bool{}
+	p.nodes = make([]pnode, g.Len())
+	for i := range g.Len() {
+		n := g.At(i)
+		pn := &p.nodes[i]
+		pn.id, pn.label, pn.kind = n.NodeID(), n.NodeLabel(), n.Kind()
+		pn.outs = g.Outputs(i)
+		pn.next = make([]int, len(pn.outs))
+		for k := range pn.outs {
+			pn.next[k] = g.NextAt(i, k)
+		}
+		pn.progs = g.Programs(i)
+		pn.hasProgs = len(pn.progs) > 0
+		for _, pr := range pn.progs {
+			pn.needsContacts = pn.needsContacts || pr.NeedsContacts()
+			pn.needsEvents = pn.needsEvents || len(pr.EngagedNodes()) > 0
+		}
+		switch nn := n.(type) {
+		case *node.Timer:
+			pn.timer = nn
+		case *node.Action:
+			pn.action = nn
+			if err := e.resolveAction(g, pn, nn); err != nil {
+				return nil, err
+			}
+			if rf, ok := pn.conn.(connector.RunFinisher); ok && !seen[pn.conn.Name()] {
+				p.finish = append(p.finish, rf)
+			}
+			if er, ok := pn.conn.(connector.EngagementReader); ok && !seen[pn.conn.Name()] {
+				p.readers = append(p.readers, er)
+			}
+			seen[pn.conn.Name()] = true
+		}
+	}
+	e.mu.Lock()
+	if old := e.plans[key]; old != nil {
+		p = old
+	} else {
+		e.plans[key] = p
+	}
+	e.mu.Unlock()
+	return p, nil
+}
+
+func (e *Engine) resolveAction(g *graph.Graph, pn *pnode, a *node.Action) error {
+	var name string
+	switch c := a.Config.(type) {
+	case *node.AdAudience:
+		name, pn.target, pn.call = c.Connector, c.Audience, callAddAudience
+	case *node.RemoveAudience:
+		_, ad, ok := g.RemovedAdNode(a.ID)
+		if !ok {
+			return fmt.Errorf("%w: node %s: ad node %q not found", ErrValidation, a.ID, c.AdNode)
+		}
+		name, pn.target, pn.call = ad.Connector, ad.Audience, callRemoveAudience
+	case *node.Email:
+		name, pn.target, pn.call, pn.people, pn.persona = c.Connector, c.Campaign, callEmail, true, c.Persona
+	case *node.CampaignPush:
+		name, pn.target = c.Connector, c.Target
+		if c.Scope == node.LevelPeople {
+			pn.call, pn.people, pn.persona = callPushContacts, true, c.Persona
+		} else {
+			pn.call = callPushAccounts
+		}
+	default:
+		return fmt.Errorf("%w: node %s: %s actions are not supported yet", ErrValidation, a.ID, a.Kind())
+	}
+	conn, err := e.o.Connectors.Get(name)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", a.ID, err)
+	}
+	pn.conn = conn
+	return nil
+}

@@ -1,0 +1,958 @@
+package playgraph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/eval"
+	"github.com/playgraph/playgraph/node"
+	"github.com/playgraph/playgraph/store"
+)
+
+// RunReport is the outcome of one run.
+type RunReport struct {
+	ID        string
+	Workflow  string
+	Version   int
+	Status    store.RunStatus
+	Actor     string
+	Now       time.Time // the run's logical time
+	StartedAt time.Time
+	EndedAt   time.Time
+	// Counts holds, per node id, what the run did there.
+	Counts map[string]store.RunNodeCounts
+	// Errors lists failures (bounded); ErrorCount counts them all.
+	Errors     []store.RunError
+	ErrorCount int
+	// CreditsSpent is the credits the run spent.
+	CreditsSpent int64
+	// Published lists what connectors published at the end of the run.
+	Published []string
+	// Err says why a failed run failed.
+	Err string
+}
+
+// Duration is how long the run took on the engine's clock.
+func (r RunReport) Duration() time.Duration { return r.EndedAt.Sub(r.StartedAt) }
+
+func reportFrom(r store.Run) RunReport {
+	return RunReport{
+		ID: r.ID, Workflow: r.Workflow, Version: r.Version, Status: r.Status, Actor: r.Actor,
+		Now: r.Now, StartedAt: r.StartedAt, EndedAt: r.EndedAt, Counts: r.Counts, Errors: r.Errors,
+		ErrorCount: r.ErrorCount, CreditsSpent: r.CreditsSpent, Published: r.Published, Err: r.Err,
+	}
+}
+
+const maxRunErrors = 1000
+
+// Run runs a published workflow once, now: new segment members enter,
+// waiting accounts whose timer is due or whose conditions hold resume,
+// failed actions are retried, outstanding intents of an interrupted run are
+// re-sent, and every active account advances until it waits, leaves or
+// ends.
+//
+// A second Run of the same workflow while one is in progress (in this
+// engine or another sharing the store) fails at once with an error
+// matching ErrRunInProgress and processes nothing.
+//
+// When the run itself fails (the segment cannot be read, the store fails,
+// ctx is cancelled) the returned report has status RunFailed and the error
+// is returned too; the state stays consistent and the next run resumes.
+func (e *Engine) Run(ctx context.Context, actor Actor, workflowID string) (RunReport, error) {
+	if err := actor.require(PermEdit, "run a workflow"); err != nil {
+		return RunReport{}, err
+	}
+	w, err := e.getWorkflow(ctx, workflowID)
+	if err != nil {
+		return RunReport{}, err
+	}
+	if w.Status != store.WorkflowPublished || w.Published == 0 {
+		return RunReport{}, fmt.Errorf("%w: workflow %s is %s", ErrNotPublished, workflowID, w.Status)
+	}
+	return e.run(ctx, w, actor.UserID)
+}
+
+func (e *Engine) run(ctx context.Context, w store.Workflow, actorID string) (RunReport, error) {
+	if err := ctx.Err(); err != nil {
+		return RunReport{}, err
+	}
+	now := e.o.Clock.Now()
+	runID := uuid.NewString()
+	lease, err := e.st.AcquireLease(ctx, w.ID, e.o.EngineID+"/"+runID, now, e.o.LeaseTTL)
+	if errors.Is(err, store.ErrLeaseHeld) {
+		return RunReport{}, fmt.Errorf("%w: workflow %s: %w", ErrRunInProgress, w.ID, err)
+	}
+	if err != nil {
+		return RunReport{}, err
+	}
+	bg := context.WithoutCancel(ctx)
+	rsLease := &lease
+	defer func() { _ = e.st.ReleaseLease(bg, *rsLease) }()
+
+	rec := store.Run{
+		ID: runID, Workflow: w.ID, Version: w.Published, Status: store.RunInProgress,
+		Actor: actorID, Now: now, StartedAt: now,
+	}
+	if err := e.st.PutRun(ctx, rec); err != nil {
+		return RunReport{}, err
+	}
+	rs := &runState{e: e, w: w, runID: runID, now: now, fence: lease.Token, lease: rsLease, renewed: now}
+	rs.auditLeft.Store(int64(e.o.Retention.AuditRows))
+	runErr := rs.execute(ctx)
+	if errors.Is(runErr, store.ErrFenced) {
+		runErr = fmt.Errorf("playgraph: run lease lost (another engine took the workflow over): %w", runErr)
+	}
+
+	// Tell connectors the run is over, whatever happened: what they staged
+	// for items recorded as done must be published.
+	var published []string
+	if rs.p != nil {
+		for _, f := range rs.p.finish {
+			pub, err := f.EndRun(bg, connector.RunInfo{Workflow: w.ID, Run: runID, Now: now})
+			if err != nil {
+				rs.addError("", "", fmt.Errorf("end of run for connector %s: %w", f.Name(), err))
+				continue
+			}
+			if pub.Location != "" {
+				published = append(published, pub.Location)
+			}
+		}
+	}
+	rec = rs.record(rec, runErr)
+	rec.Published = published
+	rec.EndedAt = e.o.Clock.Now()
+	if err := e.st.PutRun(bg, rec); err != nil && runErr == nil {
+		runErr = err
+	}
+	e.afterRun(bg, w, rec)
+	rep := reportFrom(rec)
+	if f := e.o.Observer.RunFinished; f != nil {
+		f(bg, rep)
+	}
+	return rep, runErr
+}
+
+// afterRun updates the workflow's last run, prunes history and posts
+// inbox notifications.
+func (e *Engine) afterRun(ctx context.Context, w store.Workflow, rec store.Run) {
+	for range 3 { // optimistic concurrency: retry on conflict
+		cur, err := e.st.GetWorkflow(ctx, w.ID)
+		if err != nil {
+			break
+		}
+		cur.LastRun = rec.ID
+		if _, err := e.st.PutWorkflow(ctx, cur, cur.Revision); !errors.Is(err, store.ErrConflict) {
+			break
+		}
+	}
+	var before time.Time
+	if e.o.Retention.MaxAge > 0 {
+		before = rec.EndedAt.Add(-e.o.Retention.MaxAge)
+	}
+	if err := e.st.PruneRuns(ctx, w.ID, e.o.Retention.Runs, before); err != nil {
+		e.o.Logger.Warn("playgraph: prune runs", "workflow", w.ID, "err", err)
+	}
+	var kind store.NotificationKind
+	var msg string
+	switch rec.Status {
+	case store.RunFailed:
+		kind, msg = store.NoteRunFailed, fmt.Sprintf("Run of %q failed: %s", w.Name, rec.Err)
+	case store.RunCompletedWithErrors, store.RunCompletedWithTimerAndErrors:
+		kind, msg = store.NoteRunCompletedErrors, fmt.Sprintf("Run of %q completed with %d error(s)", w.Name, rec.ErrorCount)
+	default:
+		return
+	}
+	users := []string{w.Owner}
+	if rec.Actor != "" && rec.Actor != w.Owner {
+		users = append(users, rec.Actor)
+	}
+	var ns []store.Notification
+	for _, u := range users {
+		if u == "" {
+			continue
+		}
+		ns = append(ns, store.Notification{User: u, Kind: kind, Workflow: w.ID, Run: rec.ID, Message: msg, At: rec.EndedAt})
+	}
+	if len(ns) > 0 {
+		if err := e.st.PostNotifications(ctx, ns); err != nil {
+			e.o.Logger.Warn("playgraph: post notifications", "workflow", w.ID, "err", err)
+		}
+	}
+}
+
+// runState is one run in progress.
+type runState struct {
+	e     *Engine
+	p     *plan
+	w     store.Workflow
+	runID string
+	now   time.Time
+	fence uint64
+	src   audience.Source
+
+	leaseMu sync.Mutex
+	lease   *store.Lease
+	renewed time.Time
+
+	pending map[string]*store.Intent // unresolved intents by account id, read-only once loaded
+	members map[string]struct{}      // segment members, only for LeaveOnSegmentExit
+	segs    *segResolver
+
+	mu         sync.Mutex
+	counts     []store.RunNodeCounts
+	errs       []store.RunError
+	errCount   int
+	auditLeft  atomic.Int64
+	auditDrop  atomic.Int64
+	waitingEnd atomic.Int64
+}
+
+func (rs *runState) addError(nodeID, account string, err error) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.errCount++
+	if len(rs.errs) < maxRunErrors {
+		rs.errs = append(rs.errs, store.RunError{Node: nodeID, Account: account, Err: err.Error()})
+	}
+}
+
+func (rs *runState) record(rec store.Run, runErr error) store.Run {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rec.Errors = slices.Clone(rs.errs)
+	rec.ErrorCount = rs.errCount
+	if rs.p != nil {
+		rec.Counts = make(map[string]store.RunNodeCounts, len(rs.counts))
+		for i, c := range rs.counts {
+			rec.Counts[rs.p.nodes[i].id] = c
+		}
+	}
+	waiting := rs.waitingEnd.Load() > 0
+	switch {
+	case runErr != nil:
+		rec.Status = store.RunFailed
+		rec.Err = runErr.Error()
+	case rec.ErrorCount > 0 && waiting:
+		rec.Status = store.RunCompletedWithTimerAndErrors
+	case rec.ErrorCount > 0:
+		rec.Status = store.RunCompletedWithErrors
+	case waiting:
+		rec.Status = store.RunCompletedWithTimer
+	default:
+		rec.Status = store.RunCompleted
+	}
+	return rec
+}
+
+func (rs *runState) execute(ctx context.Context) error {
+	e := rs.e
+	p, err := e.plan(ctx, rs.w)
+	if err != nil {
+		return err
+	}
+	rs.p = p
+	rs.counts = make([]store.RunNodeCounts, len(p.nodes))
+	src, err := e.source(ctx, rs.w.Segment)
+	if err != nil {
+		return err
+	}
+	rs.src = src
+	rs.segs = &segResolver{e: e, ctx: ctx}
+
+	if err := rs.pollEngagement(ctx); err != nil {
+		return err
+	}
+	// Outstanding intents of earlier runs: their frozen items are re-sent.
+	rs.pending = map[string]*store.Intent{}
+	for in, err := range e.st.PendingIntents(ctx, rs.w.ID) {
+		if err != nil {
+			return err
+		}
+		in := in
+		rs.pending[in.Account] = &in
+	}
+	if rs.p.opts.LeaveOnSegmentExit {
+		rs.members = map[string]struct{}{}
+		for a, err := range src.Members(ctx) {
+			if err != nil {
+				return fmt.Errorf("%w: %w", ErrSegment, err)
+			}
+			rs.members[a.ID] = struct{}{}
+		}
+	}
+
+	// Phase 1: accounts already in the flow.
+	if err := rs.phase(ctx, func(submit func(func(context.Context) error) bool) error {
+		var chunk []store.AccountState
+		flush := func() bool {
+			if len(chunk) == 0 {
+				return true
+			}
+			c := chunk
+			chunk = nil
+			return submit(func(ctx context.Context) error { return rs.processExisting(ctx, c) })
+		}
+		for st, err := range e.st.ScanStates(ctx, rs.w.ID, store.StatusActive, store.StatusWaiting, store.StatusFailed, store.StatusBlocked) {
+			if err != nil {
+				return err
+			}
+			if rs.skipWaiting(&st) {
+				continue
+			}
+			chunk = append(chunk, st)
+			if len(chunk) >= e.o.BatchSize && !flush() {
+				return nil
+			}
+		}
+		flush()
+		return nil
+	}); err != nil {
+		return err
+	}
+
+	// Phase 2: segment members not yet in the flow enter.
+	return rs.phase(ctx, func(submit func(func(context.Context) error) bool) error {
+		var chunk []*audience.Account
+		for a, err := range src.Members(ctx) {
+			if err != nil {
+				return fmt.Errorf("%w: reading segment %s: %w", ErrSegment, rs.w.Segment, err)
+			}
+			if a == nil || a.ID == "" {
+				rs.addError(p.nodes[0].id, "", fmt.Errorf("%w: segment %s yielded an account without id", ErrSegment, rs.w.Segment))
+				continue
+			}
+			chunk = append(chunk, a)
+			if len(chunk) >= e.o.BatchSize {
+				c := chunk
+				chunk = nil
+				if !submit(func(ctx context.Context) error { return rs.processEntries(ctx, c) }) {
+					return nil
+				}
+			}
+		}
+		if len(chunk) > 0 {
+			c := chunk
+			submit(func(ctx context.Context) error { return rs.processEntries(ctx, c) })
+		}
+		return nil
+	})
+}
+
+// phase runs produce, which submits chunk jobs to a bounded pool, and
+// waits for every job. The first error (of produce or any job) wins.
+func (rs *runState) phase(ctx context.Context, produce func(submit func(func(context.Context) error) bool) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(rs.e.o.Concurrency)
+	submit := func(job func(context.Context) error) bool {
+		if gctx.Err() != nil {
+			return false
+		}
+		g.Go(func() error { return job(gctx) })
+		return true
+	}
+	perr := produce(submit)
+	gerr := g.Wait()
+	if perr != nil {
+		return perr
+	}
+	if gerr != nil {
+		return gerr
+	}
+	return ctx.Err()
+}
+
+// skipWaiting reports whether a waiting account can be left alone this run
+// without reading its data: its timer is not due and has no conditions.
+func (rs *runState) skipWaiting(st *store.AccountState) bool {
+	if st.Status != store.StatusWaiting {
+		return false
+	}
+	i := rs.p.g.Index(st.Node)
+	if i < 0 {
+		return false
+	}
+	pn := &rs.p.nodes[i]
+	if pn.timer == nil || pn.hasProgs || !st.WakeAt.After(rs.now) {
+		return false
+	}
+	if rs.members != nil {
+		if _, in := rs.members[st.Account]; !in {
+			return false
+		}
+	}
+	rs.waitingEnd.Add(1)
+	return true
+}
+
+func (rs *runState) pollEngagement(ctx context.Context) error {
+	if len(rs.p.readers) == 0 {
+		return nil
+	}
+	var since time.Time
+	runs, err := rs.e.st.ListRuns(ctx, rs.w.ID, 2)
+	if err != nil {
+		return err
+	}
+	for _, r := range runs {
+		if r.ID != rs.runID {
+			since = r.Now
+			break
+		}
+	}
+	for _, rd := range rs.p.readers {
+		evs, err := rd.ReadEngagement(ctx, since)
+		if err != nil {
+			// Engagement is an input, not an action: note it and go on.
+			rs.addError("", "", fmt.Errorf("reading engagement from %s: %w", rd.Name(), err))
+			continue
+		}
+		if len(evs) > 0 {
+			if err := rs.e.st.AddEvents(ctx, evs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// segResolver answers in_segment() by reading each named segment once per
+// run.
+type segResolver struct {
+	e    *Engine
+	ctx  context.Context
+	mu   sync.Mutex
+	sets map[string]map[string]struct{}
+}
+
+// InSegment implements eval.SegmentResolver.
+func (s *segResolver) InSegment(segmentID, accountID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set, ok := s.sets[segmentID]
+	if !ok {
+		set = map[string]struct{}{}
+		if src, err := s.e.source(s.ctx, segmentID); err == nil {
+			for a, err := range src.Members(s.ctx) {
+				if err != nil {
+					break
+				}
+				set[a.ID] = struct{}{}
+			}
+		}
+		if s.sets == nil {
+			s.sets = map[string]map[string]struct{}{}
+		}
+		s.sets[segmentID] = set
+	}
+	_, in := set[accountID]
+	return in
+}
+
+var _ eval.SegmentResolver = (*segResolver)(nil)
+
+// item is one account moving through a chunk.
+type item struct {
+	st       store.AccountState
+	acct     *audience.Account
+	node     int
+	resume   bool // at its node from an earlier run (not a fresh arrival)
+	missing  bool // the source no longer knows the account
+	dirty    bool
+	contacts []audience.Contact
+	haveCons bool
+	events   []audience.Event
+	haveEvs  bool
+	intent   *store.Intent
+}
+
+// chunk is a batch of accounts walking the graph together.
+type chunk struct {
+	rs      *runState
+	items   []*item
+	buckets [][]*item
+	counts  []store.RunNodeCounts
+	audit   []store.AuditRow
+	intents []store.Intent // new or updated, for the next Apply
+	resolve []string
+	runner  eval.Runner
+	env     eval.Env
+}
+
+func (rs *runState) newChunk(n int) *chunk {
+	return &chunk{rs: rs, items: make([]*item, 0, n), buckets: make([][]*item, len(rs.p.nodes)), counts: make([]store.RunNodeCounts, len(rs.p.nodes))}
+}
+
+func (rs *runState) processEntries(ctx context.Context, accts []*audience.Account) error {
+	ids := make([]string, len(accts))
+	for i, a := range accts {
+		ids[i] = a.ID
+	}
+	states, err := rs.e.st.GetStates(ctx, rs.w.ID, ids)
+	if err != nil {
+		return err
+	}
+	if len(states) != len(ids) {
+		return fmt.Errorf("playgraph: store returned %d states for %d accounts", len(states), len(ids))
+	}
+	c := rs.newChunk(len(accts))
+	again := rs.p.opts.ReEntry == EnterAgainAfterExit
+	start := &rs.p.nodes[0]
+	backing := make([]item, len(accts))
+	for i, st := range states {
+		var entry uint32
+		switch st.Status {
+		case store.StatusNone:
+			entry = 1
+		case store.StatusExited, store.StatusForgotten:
+			if !again {
+				continue
+			}
+			entry = st.Entry + 1
+		default:
+			continue // already in the flow: phase 1 handled it
+		}
+		it := &backing[i]
+		it.acct = accts[i]
+		it.st = store.AccountState{
+			Ref: st.Ref, Account: ids[i], Status: store.StatusActive, Node: start.id, Entry: entry,
+			EnteredAt: rs.now, Path: []store.Step{{Node: start.id, At: rs.now}},
+		}
+		it.dirty = true
+		c.items = append(c.items, it)
+		c.arrive(it, 0)
+	}
+	if len(c.items) == 0 {
+		return nil
+	}
+	return c.walk(ctx)
+}
+
+func (rs *runState) processExisting(ctx context.Context, states []store.AccountState) error {
+	c := rs.newChunk(len(states))
+	backing := make([]item, len(states))
+	ids := make([]string, 0, len(states))
+	for i := range states {
+		it := &backing[i]
+		it.st = states[i]
+		it.resume = true
+		ids = append(ids, it.st.Account)
+	}
+	accts, err := rs.src.Lookup(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("%w: look-up: %w", ErrSegment, err)
+	}
+	if len(accts) != len(ids) {
+		return fmt.Errorf("%w: look-up returned %d accounts for %d ids", ErrSegment, len(accts), len(ids))
+	}
+	for i := range backing {
+		it := &backing[i]
+		it.acct = accts[i]
+		if it.acct == nil {
+			it.acct = &audience.Account{ID: it.st.Account}
+			it.missing = true
+		}
+		c.items = append(c.items, it)
+		idx := rs.p.g.Index(it.st.Node)
+		if idx < 0 {
+			c.exit(it, fmt.Sprintf("node %q no longer exists in version %d", it.st.Node, rs.p.version))
+			continue
+		}
+		it.node = idx
+		if rs.members != nil {
+			if _, in := rs.members[it.st.Account]; !in {
+				c.exit(it, "left the segment")
+				continue
+			}
+		}
+		if in := rs.pending[it.st.Account]; in != nil && in.Node == it.st.Node && in.Entry == it.st.Entry {
+			it.intent = in
+		}
+		c.buckets[idx] = append(c.buckets[idx], it)
+	}
+	return c.walk(ctx)
+}
+
+// arrive puts a fresh arrival in node i's bucket.
+func (c *chunk) arrive(it *item, i int) {
+	it.node = i
+	it.resume = false
+	c.buckets[i] = append(c.buckets[i], it)
+	c.counts[i].Entered++
+	c.auditRow(it, "entered", "")
+}
+
+func (c *chunk) auditRow(it *item, event, detail string) {
+	if c.rs.auditLeft.Add(-1) < 0 {
+		c.rs.auditDrop.Add(1)
+		return
+	}
+	c.audit = append(c.audit, store.AuditRow{Run: c.rs.runID, Account: it.st.Account, Node: c.rs.p.nodes[it.node].id, Event: event, Detail: detail, At: c.rs.now})
+}
+
+// move sends it out of its node by output out.
+func (c *chunk) move(it *item, out int) {
+	pn := &c.rs.p.nodes[it.node]
+	c.counts[it.node].Paths = incr(c.counts[it.node].Paths, pn.outs[out])
+	if n := len(it.st.Path); n > 0 {
+		it.st.Path[n-1].Out = pn.outs[out]
+	}
+	c.auditRow(it, "took", pn.outs[out])
+	it.dirty = true
+	it.st.Failures = 0
+	it.st.Reason = ""
+	it.st.WakeAt = time.Time{}
+	next := pn.next[out]
+	if next < 0 {
+		c.exit(it, fmt.Sprintf("left the flow at %s (%s path not connected)", pn.id, pn.outs[out]))
+		return
+	}
+	np := &c.rs.p.nodes[next]
+	it.st.Node = np.id
+	it.st.Status = store.StatusActive
+	it.st.EnteredAt = c.rs.now
+	it.st.Path = append(it.st.Path, store.Step{Node: np.id, At: c.rs.now})
+	it.intent = nil
+	if f := c.rs.e.o.Observer.NodeEntered; f != nil {
+		f(context.Background(), NodeEvent{Workflow: c.rs.w.ID, Run: c.rs.runID, Node: np.id, Accounts: 1})
+	}
+	c.arrive(it, next)
+}
+
+func incr(m map[string]int, k string) map[string]int {
+	if m == nil {
+		m = map[string]int{}
+	}
+	m[k]++
+	return m
+}
+
+func (c *chunk) exit(it *item, reason string) {
+	it.st.Status = store.StatusExited
+	it.st.Reason = reason
+	it.dirty = true
+	c.counts[it.node].Exited++
+	c.auditRow(it, "exited", reason)
+}
+
+func (c *chunk) fail(it *item, err error) {
+	pn := &c.rs.p.nodes[it.node]
+	it.st.Failures++
+	it.dirty = true
+	c.counts[it.node].Failed++
+	c.rs.addError(pn.id, it.st.Account, err)
+	if int(it.st.Failures) >= c.rs.e.o.Retry.MaxFailures {
+		reason := fmt.Sprintf("gave up at %s after %d failed attempts: %v", pn.id, it.st.Failures, err)
+		if in := it.intent; in != nil {
+			for k := range in.Items {
+				if in.Items[k].Status == store.ItemPending {
+					in.Items[k].Status = store.ItemFailed
+				}
+			}
+			c.resolve = append(c.resolve, in.Key)
+			it.intent = nil
+		}
+		c.exit(it, reason)
+		return
+	}
+	it.st.Status = store.StatusFailed
+	it.st.Reason = err.Error()
+	if in := it.intent; in != nil {
+		c.intents = append(c.intents, *in)
+	}
+	c.auditRow(it, "failed", err.Error())
+}
+
+// walk processes the buckets in topological order: every account advances
+// until it waits, leaves or ends. Between action nodes the chunk's changes
+// are applied atomically with the intents about to be sent.
+func (c *chunk) walk(ctx context.Context) error {
+	for i := range c.rs.p.nodes {
+		b := c.buckets[i]
+		if len(b) == 0 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c.buckets[i] = nil
+		pn := &c.rs.p.nodes[i]
+		var err error
+		switch {
+		case pn.kind == node.KindStart:
+			for _, it := range b {
+				c.move(it, 0)
+			}
+		case pn.kind == node.KindDecision:
+			err = c.decide(ctx, pn, b)
+		case pn.timer != nil:
+			err = c.wait(ctx, pn, b)
+		case pn.action != nil:
+			err = c.act(ctx, pn, b)
+		default:
+			err = fmt.Errorf("playgraph: node %s: unknown kind %s", pn.id, pn.kind)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return c.apply(ctx)
+}
+
+// renewLease extends the run lease when a third of its time has passed.
+// Renewal happens at chunk boundaries rather than on a timer goroutine: a
+// run that stalls longer than the lease loses it, and its next write fails
+// with store.ErrFenced, leaving the intents pending for whoever runs next.
+func (rs *runState) renewLease(ctx context.Context) error {
+	rs.leaseMu.Lock()
+	defer rs.leaseMu.Unlock()
+	now := rs.e.o.Clock.Now()
+	if now.Sub(rs.renewed) < rs.e.o.LeaseTTL/3 {
+		return nil
+	}
+	l, err := rs.e.st.RenewLease(ctx, *rs.lease, now, rs.e.o.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	*rs.lease, rs.renewed = l, now
+	return nil
+}
+
+// apply writes every changed state, intent and audit row atomically.
+func (c *chunk) apply(ctx context.Context) error {
+	if err := c.rs.renewLease(ctx); err != nil {
+		return err
+	}
+	var b store.Batch
+	b.Fence = c.rs.fence
+	var owners []*item
+	for _, it := range c.items {
+		if it.dirty {
+			b.States = append(b.States, it.st)
+			owners = append(owners, it)
+		}
+	}
+	b.Intents, b.Resolved, b.Audit = c.intents, c.resolve, c.audit
+	if len(b.States) == 0 && len(b.Intents) == 0 && len(b.Resolved) == 0 && len(b.Audit) == 0 {
+		return nil
+	}
+	if err := c.rs.e.st.Apply(ctx, c.rs.w.ID, &b); err != nil {
+		return err
+	}
+	for k, it := range owners {
+		it.st.Ref = b.States[k].Ref
+		it.dirty = false
+	}
+	c.intents, c.resolve, c.audit = nil, nil, nil
+	c.rs.mu.Lock()
+	for i := range c.counts {
+		mergeCounts(&c.rs.counts[i], &c.counts[i])
+	}
+	c.rs.mu.Unlock()
+	for _, it := range owners {
+		if it.st.Status == store.StatusWaiting {
+			c.rs.waitingEnd.Add(1)
+		}
+	}
+	return nil
+}
+
+func mergeCounts(dst, src *store.RunNodeCounts) {
+	dst.Entered += src.Entered
+	dst.Waiting += src.Waiting
+	dst.Sent += src.Sent
+	dst.Failed += src.Failed
+	dst.Exited += src.Exited
+	for k, v := range src.Paths {
+		dst.Paths = incrBy(dst.Paths, k, v)
+	}
+	*src = store.RunNodeCounts{}
+}
+
+func incrBy(m map[string]int, k string, v int) map[string]int {
+	if m == nil {
+		m = map[string]int{}
+	}
+	m[k] += v
+	return m
+}
+
+// env prepares the chunk's reusable filter environment for it.
+func (c *chunk) envFor(it *item, pn *pnode) *eval.Env {
+	env := &c.env
+	*env = eval.Env{Account: it.acct, Now: c.rs.now, EnteredAt: it.st.EnteredAt, Segments: c.rs.segs}
+	if pn.needsContacts {
+		env.Contacts = it.contacts
+	}
+	if pn.needsEvents {
+		env.Events = it.events
+		path := make([]eval.Step, len(it.st.Path))
+		for k, s := range it.st.Path {
+			path[k] = eval.Step{Node: s.Node, At: s.At}
+		}
+		env.Path = path
+	}
+	return env
+}
+
+func (c *chunk) prepare(ctx context.Context, pn *pnode, b []*item) error {
+	if pn.needsContacts || pn.people {
+		if err := c.loadContacts(ctx, b); err != nil {
+			return err
+		}
+	}
+	if pn.needsEvents {
+		if err := c.loadEvents(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *chunk) loadContacts(ctx context.Context, b []*item) error {
+	var ids []string
+	for _, it := range b {
+		if !it.haveCons {
+			ids = append(ids, it.st.Account)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	m, err := c.rs.src.Contacts(ctx, ids)
+	if err != nil {
+		return fmt.Errorf("%w: contacts: %w", ErrSegment, err)
+	}
+	for _, it := range b {
+		if !it.haveCons {
+			it.contacts, it.haveCons = m[it.st.Account], true
+		}
+	}
+	return nil
+}
+
+func (c *chunk) loadEvents(ctx context.Context, b []*item) error {
+	var ids []string
+	since := c.rs.now
+	for _, it := range b {
+		if it.haveEvs {
+			continue
+		}
+		ids = append(ids, it.st.Account)
+		if len(it.st.Path) > 0 && it.st.Path[0].At.Before(since) {
+			since = it.st.Path[0].At
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	m, err := c.rs.e.st.Events(ctx, ids, since)
+	if err != nil {
+		return err
+	}
+	for _, it := range b {
+		if !it.haveEvs {
+			it.events, it.haveEvs = m[it.st.Account], true
+		}
+	}
+	return nil
+}
+
+func (c *chunk) decide(ctx context.Context, pn *pnode, b []*item) error {
+	if err := c.prepare(ctx, pn, b); err != nil {
+		return err
+	}
+	for _, it := range b {
+		if it.missing {
+			c.exit(it, "account no longer known to the segment source")
+			continue
+		}
+		env := c.envFor(it, pn)
+		out := len(pn.progs) // branching: all others; yes/no: overwritten
+		if len(pn.outs) == 2 && len(pn.progs) == 1 && pn.outs[0] == node.PathYes {
+			out = 1
+		}
+		var evalErr error
+		for k, pr := range pn.progs {
+			ok, err := c.runner.Match(pr, env)
+			if err != nil {
+				evalErr = err
+				break
+			}
+			if ok {
+				out = k
+				break
+			}
+		}
+		if evalErr != nil {
+			c.fail(it, fmt.Errorf("evaluating %s: %w", pn.id, evalErr))
+			continue
+		}
+		c.move(it, out)
+	}
+	return nil
+}
+
+func (c *chunk) wait(ctx context.Context, pn *pnode, b []*item) error {
+	timeUp := 0
+	if pn.hasProgs {
+		timeUp = slices.Index(pn.outs, node.PathTimeUp)
+	}
+	var check []*item
+	for _, it := range b {
+		if !it.resume || it.st.WakeAt.IsZero() {
+			it.st.WakeAt = pn.timer.Due(it.st.EnteredAt, c.rs.p.loc)
+			it.dirty = true
+		}
+		if !it.st.WakeAt.After(c.rs.now) {
+			c.move(it, timeUp)
+			continue
+		}
+		if pn.hasProgs && !it.missing {
+			check = append(check, it)
+			continue
+		}
+		c.park(it)
+	}
+	if len(check) == 0 {
+		return nil
+	}
+	if err := c.prepare(ctx, pn, check); err != nil {
+		return err
+	}
+	for _, it := range check {
+		ok, err := c.runner.Match(pn.progs[0], c.envFor(it, pn))
+		if err != nil {
+			c.rs.addError(pn.id, it.st.Account, fmt.Errorf("evaluating timer conditions: %w", err))
+			ok = false
+		}
+		if ok {
+			c.move(it, 0)
+		} else {
+			c.park(it)
+		}
+	}
+	return nil
+}
+
+// park leaves it waiting at its timer.
+func (c *chunk) park(it *item) {
+	if it.st.Status != store.StatusWaiting {
+		it.st.Status = store.StatusWaiting
+		it.dirty = true
+		c.auditRow(it, "waiting", it.st.WakeAt.UTC().Format(time.RFC3339))
+	}
+	if !it.dirty {
+		c.rs.waitingEnd.Add(1)
+	}
+	c.counts[it.node].Waiting++
+}
