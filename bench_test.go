@@ -336,4 +336,3 @@ func bareLoop(progs []*eval.Program, accts []*audience.Account) int {
 	}
 	return total
 }
-
