@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"runtime/debug"
 	"slices"
 	"sync"
 	"testing"
@@ -133,6 +134,7 @@ var benchCases = []benchCase{
 }
 
 func reportPerAccount(b *testing.B, matched int) {
+	b.ReportAllocs()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/account")
 	if b.N > 0 && matched < 0 {
 		b.Fatal("unreachable")
@@ -141,6 +143,12 @@ func reportPerAccount(b *testing.B, matched int) {
 
 func BenchmarkFilters(b *testing.B) {
 	accts := benchData()
+	// The fixture is a ~0.5 GB live heap; with the default GOGC a
+	// collection of it lands at random inside some sub-benchmarks and not
+	// others, and dominates their variance. A higher GC percent keeps
+	// collections out of the timed loops for every variant alike; allocs/op
+	// shows what each variant leaves to the collector.
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	c := benchCompiler()
 	for _, bc := range benchCases {
 		sp, err := c.Compile(bc.structured)
