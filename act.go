@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/playgraph/playgraph/audience"
@@ -17,32 +18,46 @@ import (
 // items' outcomes.
 func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 	if pn.people {
-		var fresh []*item
+		fresh := c.fresh[:0]
 		for _, it := range b {
 			if it.intent == nil {
 				fresh = append(fresh, it)
 			}
 		}
+		c.fresh = fresh
 		if err := c.loadContacts(ctx, fresh); err != nil {
 			return err
 		}
 	}
-	var send []*item
+	// Intents live in a chunk arena: reserve room for the whole bucket so
+	// that pointers into it stay valid (a full arena is replaced, never
+	// grown in place).
+	if cap(c.inArena)-len(c.inArena) < len(b) {
+		c.inArena = make([]store.Intent, 0, max(len(b), len(c.backing)))
+	}
+	if !pn.people && cap(c.itemArena)-len(c.itemArena) < len(b) {
+		c.itemArena = make([]store.Item, 0, max(len(b), len(c.backing)))
+	}
+	send := c.scratch[:0]
 	for _, it := range b {
 		if it.intent == nil {
-			in := c.newIntent(pn, it)
+			c.inArena = append(c.inArena, store.Intent{})
+			in := &c.inArena[len(c.inArena)-1]
+			c.newIntent(pn, it, in)
 			if len(in.Items) == 0 {
+				c.inArena = c.inArena[:len(c.inArena)-1]
 				c.auditRow(it, "skipped", "no contact matches the persona")
 				c.move(it, 0)
 				continue
 			}
-			it.intent = &in
-			c.intents = append(c.intents, in)
+			it.intent = in
+			c.intents = append(c.intents, *in)
 		}
 		it.st.Status = store.StatusActive
 		it.dirty = true
 		send = append(send, it)
 	}
+	c.scratch = send
 	if len(send) == 0 {
 		return nil
 	}
@@ -91,12 +106,21 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 	return nil
 }
 
-func (c *chunk) newIntent(pn *pnode, it *item) store.Intent {
-	key := ActionKey(c.rs.w.ID, pn.id, it.st.Account, it.st.Entry)
-	in := store.Intent{Key: key, Node: pn.id, Account: it.st.Account, Entry: it.st.Entry, Created: c.rs.now}
+// newIntent fills in with the intent of pn for it. Account-level intents
+// take their single item from the chunk's item arena.
+func (c *chunk) newIntent(pn *pnode, it *item, in *store.Intent) {
+	if pn.people && !c.anyMatch(pn, it) {
+		// No items: no key to build (the account moves on, skipped).
+		*in = store.Intent{Node: pn.id, Account: it.st.Account, Entry: it.st.Entry, Created: c.rs.now}
+		return
+	}
+	key := c.actionKey(pn.id, it.st.Account, it.st.Entry)
+	*in = store.Intent{Key: key, Node: pn.id, Account: it.st.Account, Entry: it.st.Entry, Created: c.rs.now}
 	if !pn.people {
-		in.Items = []store.Item{{Key: key}}
-		return in
+		c.itemArena = append(c.itemArena, store.Item{Key: key})
+		n := len(c.itemArena)
+		in.Items = c.itemArena[n-1 : n : n]
+		return
 	}
 	for k := range it.contacts {
 		ct := &it.contacts[k]
@@ -106,7 +130,43 @@ func (c *chunk) newIntent(pn *pnode, it *item) store.Intent {
 		cc := *ct
 		in.Items = append(in.Items, store.Item{Key: ContactKey(key, ct.ID), Contact: &cc})
 	}
-	return in
+}
+
+// anyMatch reports whether one of it's contacts matches pn's persona.
+func (c *chunk) anyMatch(pn *pnode, it *item) bool {
+	for k := range it.contacts {
+		if ct := &it.contacts[k]; ct.ID != "" && pn.persona.Matches(ct) {
+			return true
+		}
+	}
+	return false
+}
+
+// actionKey is ActionKey built with one allocation when the account id
+// needs no escaping (generated and most real ids); otherwise it is
+// ActionKey itself.
+func (c *chunk) actionKey(nodeID, accountID string, entry uint32) string {
+	for i := 0; i < len(accountID); i++ {
+		if !unreserved(accountID[i]) {
+			return ActionKey(c.rs.w.ID, nodeID, accountID, entry)
+		}
+	}
+	b := append(c.keyBuf[:0], "pg1:"...)
+	b = append(b, c.rs.w.ID...)
+	b = append(b, ':')
+	b = append(b, nodeID...)
+	b = append(b, ':')
+	b = strconv.AppendUint(b, uint64(entry), 10)
+	b = append(b, ':')
+	b = append(b, accountID...)
+	c.keyBuf = b
+	return string(b)
+}
+
+// unreserved reports whether url.QueryEscape leaves ch as it is.
+func unreserved(ch byte) bool {
+	return 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' ||
+		ch == '-' || ch == '_' || ch == '.' || ch == '~'
 }
 
 // ref points at one pending item of one account's intent.
@@ -120,7 +180,8 @@ type ref struct {
 // attempts. Item statuses are updated in place. It returns an error only
 // when ctx ends (outcomes then stay unrecorded and the intents pending).
 func (c *chunk) dispatch(ctx context.Context, pn *pnode, send []*item) error {
-	var refs []ref
+	refs := c.refs[:0]
+	defer func() { clear(refs); c.refs = refs[:0] }()
 	for _, it := range send {
 		for k := range it.intent.Items {
 			if it.intent.Items[k].Status == store.ItemPending {
@@ -233,5 +294,21 @@ func (c *chunk) call(ctx context.Context, pn *pnode, batch []ref) ([]connector.R
 	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return connector.AllResults(len(batch), connector.Transient(err)), err, c.rs.e.o.Clock.Now().Sub(start)
 	}
+	if err == nil && len(rs) == len(batch) && sound(rs) {
+		return rs, nil, c.rs.e.o.Clock.Now().Sub(start) // what Resolve would return, uncopied
+	}
 	return connector.Resolve(len(batch), rs, err), err, c.rs.e.o.Clock.Now().Sub(start)
+}
+
+// sound reports whether connector.Resolve would return rs unchanged: every
+// result is Done without a cause, or failed (in range) with one. The engine
+// only reads results, so such a slice is used as it is.
+func sound(rs []connector.Result) bool {
+	for i := range rs {
+		r := &rs[i]
+		if (r.Status == connector.StatusDone) != (r.Err == nil) || r.Status > connector.StatusPermanent {
+			return false
+		}
+	}
+	return true
 }

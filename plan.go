@@ -34,6 +34,7 @@ type pnode struct {
 	kind   node.Kind
 	outs   []string
 	next   []int
+	leave  []string // per output: the exit reason when it is not connected
 	progs  []*eval.Program
 	timer  *node.Timer
 	action *node.Action
@@ -90,8 +91,10 @@ func (e *Engine) plan(ctx context.Context, w store.Workflow) (*plan, error) {
 		pn.id, pn.label, pn.kind = n.NodeID(), n.NodeLabel(), n.Kind()
 		pn.outs = g.Outputs(i)
 		pn.next = make([]int, len(pn.outs))
+		pn.leave = make([]string, len(pn.outs))
 		for k := range pn.outs {
 			pn.next[k] = g.NextAt(i, k)
+			pn.leave[k] = fmt.Sprintf("left the flow at %s (%s path not connected)", pn.id, pn.outs[k])
 		}
 		pn.progs = g.Programs(i)
 		pn.hasProgs = len(pn.progs) > 0

@@ -210,6 +210,7 @@ type runState struct {
 
 	mu         sync.Mutex
 	counts     []store.RunNodeCounts
+	paths      [][]int // per node, per output: accounts that left by it
 	errs       []store.RunError
 	errCount   int
 	auditLeft  atomic.Int64
@@ -234,6 +235,11 @@ func (rs *runState) record(rec store.Run, runErr error) store.Run {
 	if rs.p != nil {
 		rec.Counts = make(map[string]store.RunNodeCounts, len(rs.counts))
 		for i, c := range rs.counts {
+			for k, v := range rs.paths[i] {
+				if v > 0 {
+					c.Paths = incrBy(c.Paths, rs.p.nodes[i].outs[k], v)
+				}
+			}
 			rec.Counts[rs.p.nodes[i].id] = c
 		}
 	}
@@ -262,6 +268,7 @@ func (rs *runState) execute(ctx context.Context) error {
 	}
 	rs.p = p
 	rs.counts = make([]store.RunNodeCounts, len(p.nodes))
+	rs.paths = newPaths(p)
 	src, err := e.source(ctx, rs.w.Segment)
 	if err != nil {
 		return err
@@ -330,6 +337,9 @@ func (rs *runState) execute(ctx context.Context) error {
 			if a == nil || a.ID == "" {
 				rs.addError(p.nodes[0].id, "", fmt.Errorf("%w: segment %s yielded an account without id", ErrSegment, rs.w.Segment))
 				continue
+			}
+			if chunk == nil {
+				chunk = make([]*audience.Account, 0, e.o.BatchSize)
 			}
 			chunk = append(chunk, a)
 			if len(chunk) >= e.o.BatchSize {
@@ -475,28 +485,139 @@ type item struct {
 	intent   *store.Intent
 }
 
-// chunk is a batch of accounts walking the graph together.
+// pathCap is the path capacity each fresh entry gets from its chunk's step
+// arena: paths up to this long never allocate.
+const pathCap = 4
+
+// chunk is a batch of accounts walking the graph together. Chunks are
+// pooled: every buffer below is reused by the next chunk job, so that the
+// hot path allocates per chunk, not per account. Nothing a chunk hands out
+// outlives it except through copies (the store copies what Apply writes;
+// connectors get items by value).
 type chunk struct {
 	rs      *runState
 	items   []*item
+	backing []item       // the items' storage
+	steps   []store.Step // fresh entries' path storage, pathCap per item
 	buckets [][]*item
 	counts  []store.RunNodeCounts
+	paths   [][]int // per node, per output
 	audit   []store.AuditRow
 	intents []store.Intent // new or updated, for the next Apply
 	resolve []string
-	runner  eval.Runner
-	env     eval.Env
+
+	inArena   []store.Intent // storage of the intents items point to
+	itemArena []store.Item   // storage of account-level intents' single items
+
+	ids     []string
+	states  []store.AccountState // Apply's batch
+	owners  []*item
+	scratch []*item // per-node work lists (act's send, wait's check…)
+	fresh   []*item
+	epath   []eval.Step // envFor's path
+	refs    []ref       // dispatch's pending items
+	keyBuf  []byte
+
+	waiting   int64 // dirty-free waiting accounts seen, flushed by apply
+	auditDrop int64
+
+	runner eval.Runner
+	env    eval.Env
 }
 
+var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
+
+// newPaths returns per-node, per-output path counters for p.
+func newPaths(p *plan) [][]int {
+	paths := make([][]int, len(p.nodes))
+	for i := range p.nodes {
+		paths[i] = make([]int, len(p.nodes[i].outs))
+	}
+	return paths
+}
+
+// newChunk takes a chunk from the pool, ready for n accounts.
 func (rs *runState) newChunk(n int) *chunk {
-	return &chunk{rs: rs, items: make([]*item, 0, n), buckets: make([][]*item, len(rs.p.nodes)), counts: make([]store.RunNodeCounts, len(rs.p.nodes))}
+	c := chunkPool.Get().(*chunk)
+	c.rs = rs
+	nn := len(rs.p.nodes)
+	if cap(c.buckets) < nn {
+		c.buckets = make([][]*item, nn)
+		c.counts = make([]store.RunNodeCounts, nn)
+	}
+	c.buckets, c.counts = c.buckets[:nn], c.counts[:nn]
+	if len(c.paths) != nn {
+		c.paths = make([][]int, nn)
+	}
+	for i := range c.paths {
+		k := len(rs.p.nodes[i].outs)
+		if cap(c.paths[i]) < k {
+			c.paths[i] = make([]int, k)
+		}
+		c.paths[i] = c.paths[i][:k]
+	}
+	if cap(c.backing) < n {
+		c.backing = make([]item, n)
+	}
+	c.backing = c.backing[:n]
+	if cap(c.items) < n {
+		c.items = make([]*item, 0, n)
+	}
+	return c
+}
+
+// release clears c (so that the pool keeps no account alive) and returns
+// it to the pool.
+func (c *chunk) release() {
+	clear(c.backing)
+	clear(c.items[:cap(c.items)])
+	c.items = c.items[:0]
+	clear(c.steps)
+	for i := range c.buckets {
+		clear(c.buckets[i][:cap(c.buckets[i])])
+		c.buckets[i] = c.buckets[i][:0]
+	}
+	clear(c.counts)
+	for _, p := range c.paths {
+		clear(p)
+	}
+	clear(c.audit[:cap(c.audit)])
+	clear(c.intents[:cap(c.intents)])
+	clear(c.resolve[:cap(c.resolve)])
+	clear(c.inArena[:cap(c.inArena)])
+	clear(c.itemArena[:cap(c.itemArena)])
+	clear(c.ids[:cap(c.ids)])
+	clear(c.states[:cap(c.states)])
+	clear(c.owners[:cap(c.owners)])
+	clear(c.scratch[:cap(c.scratch)])
+	clear(c.fresh[:cap(c.fresh)])
+	clear(c.epath[:cap(c.epath)])
+	clear(c.refs[:cap(c.refs)])
+	c.refs = c.refs[:0]
+	c.audit, c.intents, c.resolve = c.audit[:0], c.intents[:0], c.resolve[:0]
+	c.inArena, c.itemArena, c.ids = c.inArena[:0], c.itemArena[:0], c.ids[:0]
+	c.states, c.owners, c.scratch, c.fresh = c.states[:0], c.owners[:0], c.scratch[:0], c.fresh[:0]
+	c.epath = c.epath[:0]
+	c.waiting, c.auditDrop = 0, 0
+	c.env = eval.Env{}
+	c.rs = nil
+	chunkPool.Put(c)
+}
+
+// freshPath returns the k-th item's path storage: length 0, capacity
+// pathCap, from the chunk's step arena.
+func (c *chunk) freshPath(k int) []store.Step {
+	return c.steps[k*pathCap : k*pathCap : (k+1)*pathCap]
 }
 
 func (rs *runState) processEntries(ctx context.Context, accts []*audience.Account) error {
-	ids := make([]string, len(accts))
-	for i, a := range accts {
-		ids[i] = a.ID
+	c := rs.newChunk(len(accts))
+	defer c.release()
+	ids := c.ids[:0]
+	for _, a := range accts {
+		ids = append(ids, a.ID)
 	}
+	c.ids = ids
 	states, err := rs.e.st.GetStates(ctx, rs.w.ID, ids)
 	if err != nil {
 		return err
@@ -504,11 +625,15 @@ func (rs *runState) processEntries(ctx context.Context, accts []*audience.Accoun
 	if len(states) != len(ids) {
 		return fmt.Errorf("playgraph: store returned %d states for %d accounts", len(states), len(ids))
 	}
-	c := rs.newChunk(len(accts))
+	if n := pathCap * len(accts); cap(c.steps) < n {
+		c.steps = make([]store.Step, n)
+	} else {
+		c.steps = c.steps[:n]
+	}
 	again := rs.p.opts.ReEntry == EnterAgainAfterExit
 	start := &rs.p.nodes[0]
-	backing := make([]item, len(accts))
-	for i, st := range states {
+	for i := range states {
+		st := &states[i]
 		var entry uint32
 		switch st.Status {
 		case store.StatusNone:
@@ -521,11 +646,11 @@ func (rs *runState) processEntries(ctx context.Context, accts []*audience.Accoun
 		default:
 			continue // already in the flow: phase 1 handled it
 		}
-		it := &backing[i]
+		it := &c.backing[i]
 		it.acct = accts[i]
 		it.st = store.AccountState{
 			Ref: st.Ref, Account: ids[i], Status: store.StatusActive, Node: start.id, Entry: entry,
-			EnteredAt: rs.now, Path: []store.Step{{Node: start.id, At: rs.now}},
+			EnteredAt: rs.now, Path: append(c.freshPath(i), store.Step{Node: start.id, At: rs.now}),
 		}
 		it.dirty = true
 		c.items = append(c.items, it)
@@ -539,14 +664,15 @@ func (rs *runState) processEntries(ctx context.Context, accts []*audience.Accoun
 
 func (rs *runState) processExisting(ctx context.Context, states []store.AccountState) error {
 	c := rs.newChunk(len(states))
-	backing := make([]item, len(states))
-	ids := make([]string, 0, len(states))
+	defer c.release()
+	ids := c.ids[:0]
 	for i := range states {
-		it := &backing[i]
+		it := &c.backing[i]
 		it.st = states[i]
 		it.resume = true
 		ids = append(ids, it.st.Account)
 	}
+	c.ids = ids
 	accts, err := rs.src.Lookup(ctx, ids)
 	if err != nil {
 		return fmt.Errorf("%w: look-up: %w", ErrSegment, err)
@@ -554,8 +680,8 @@ func (rs *runState) processExisting(ctx context.Context, states []store.AccountS
 	if len(accts) != len(ids) {
 		return fmt.Errorf("%w: look-up returned %d accounts for %d ids", ErrSegment, len(accts), len(ids))
 	}
-	for i := range backing {
-		it := &backing[i]
+	for i := range c.backing {
+		it := &c.backing[i]
 		it.acct = accts[i]
 		if it.acct == nil {
 			it.acct = &audience.Account{ID: it.st.Account}
@@ -591,9 +717,16 @@ func (c *chunk) arrive(it *item, i int) {
 	c.auditRow(it, "entered", "")
 }
 
+// auditing reports whether the run's audit budget has room left; callers
+// whose detail costs something to build ask first.
+func (c *chunk) auditing() bool { return c.rs.auditLeft.Load() > 0 }
+
 func (c *chunk) auditRow(it *item, event, detail string) {
-	if c.rs.auditLeft.Add(-1) < 0 {
-		c.rs.auditDrop.Add(1)
+	// Once the budget is spent (the common case in a big run), a load
+	// rather than a read-modify-write keeps the shared counter's cache
+	// line from bouncing between cores.
+	if c.rs.auditLeft.Load() <= 0 || c.rs.auditLeft.Add(-1) < 0 {
+		c.auditDrop++
 		return
 	}
 	c.audit = append(c.audit, store.AuditRow{Run: c.rs.runID, Account: it.st.Account, Node: c.rs.p.nodes[it.node].id, Event: event, Detail: detail, At: c.rs.now})
@@ -602,7 +735,7 @@ func (c *chunk) auditRow(it *item, event, detail string) {
 // move sends it out of its node by output out.
 func (c *chunk) move(it *item, out int) {
 	pn := &c.rs.p.nodes[it.node]
-	c.counts[it.node].Paths = incr(c.counts[it.node].Paths, pn.outs[out])
+	c.paths[it.node][out]++
 	if n := len(it.st.Path); n > 0 {
 		it.st.Path[n-1].Out = pn.outs[out]
 	}
@@ -613,7 +746,7 @@ func (c *chunk) move(it *item, out int) {
 	it.st.WakeAt = time.Time{}
 	next := pn.next[out]
 	if next < 0 {
-		c.exit(it, fmt.Sprintf("left the flow at %s (%s path not connected)", pn.id, pn.outs[out]))
+		c.exit(it, pn.leave[out])
 		return
 	}
 	np := &c.rs.p.nodes[next]
@@ -626,14 +759,6 @@ func (c *chunk) move(it *item, out int) {
 		f(context.Background(), NodeEvent{Workflow: c.rs.w.ID, Run: c.rs.runID, Node: np.id, Accounts: 1})
 	}
 	c.arrive(it, next)
-}
-
-func incr(m map[string]int, k string) map[string]int {
-	if m == nil {
-		m = map[string]int{}
-	}
-	m[k]++
-	return m
 }
 
 func (c *chunk) exit(it *item, reason string) {
@@ -684,7 +809,6 @@ func (c *chunk) walk(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		c.buckets[i] = nil
 		pn := &c.rs.p.nodes[i]
 		var err error
 		switch {
@@ -704,6 +828,10 @@ func (c *chunk) walk(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		// Arrivals only go to later nodes (topological order), so the
+		// bucket's storage is free again.
+		clear(b)
+		c.buckets[i] = b[:0]
 	}
 	return c.apply(ctx)
 }
@@ -732,37 +860,49 @@ func (c *chunk) apply(ctx context.Context) error {
 	if err := c.rs.renewLease(ctx); err != nil {
 		return err
 	}
-	var b store.Batch
-	b.Fence = c.rs.fence
-	var owners []*item
+	b := store.Batch{Fence: c.rs.fence, States: c.states[:0]}
+	owners := c.owners[:0]
+	waiting := c.waiting
 	for _, it := range c.items {
 		if it.dirty {
 			b.States = append(b.States, it.st)
 			owners = append(owners, it)
+			if it.st.Status == store.StatusWaiting {
+				waiting++
+			}
 		}
 	}
+	c.states, c.owners = b.States, owners
 	b.Intents, b.Resolved, b.Audit = c.intents, c.resolve, c.audit
-	if len(b.States) == 0 && len(b.Intents) == 0 && len(b.Resolved) == 0 && len(b.Audit) == 0 {
-		return nil
-	}
-	if err := c.rs.e.st.Apply(ctx, c.rs.w.ID, &b); err != nil {
-		return err
+	if len(b.States) > 0 || len(b.Intents) > 0 || len(b.Resolved) > 0 || len(b.Audit) > 0 {
+		if err := c.rs.e.st.Apply(ctx, c.rs.w.ID, &b); err != nil {
+			return err
+		}
 	}
 	for k, it := range owners {
 		it.st.Ref = b.States[k].Ref
 		it.dirty = false
 	}
-	c.intents, c.resolve, c.audit = nil, nil, nil
+	// The store copied what it keeps: the buffers are reused.
+	clear(c.intents)
+	clear(c.audit)
+	c.intents, c.resolve, c.audit = c.intents[:0], c.resolve[:0], c.audit[:0]
 	c.rs.mu.Lock()
 	for i := range c.counts {
 		mergeCounts(&c.rs.counts[i], &c.counts[i])
+		for k, v := range c.paths[i] {
+			c.rs.paths[i][k] += v
+		}
+		clear(c.paths[i])
 	}
 	c.rs.mu.Unlock()
-	for _, it := range owners {
-		if it.st.Status == store.StatusWaiting {
-			c.rs.waitingEnd.Add(1)
-		}
+	if waiting > 0 {
+		c.rs.waitingEnd.Add(waiting)
 	}
+	if c.auditDrop > 0 {
+		c.rs.auditDrop.Add(c.auditDrop)
+	}
+	c.waiting, c.auditDrop = 0, 0
 	return nil
 }
 
@@ -772,9 +912,6 @@ func mergeCounts(dst, src *store.RunNodeCounts) {
 	dst.Sent += src.Sent
 	dst.Failed += src.Failed
 	dst.Exited += src.Exited
-	for k, v := range src.Paths {
-		dst.Paths = incrBy(dst.Paths, k, v)
-	}
 	*src = store.RunNodeCounts{}
 }
 
@@ -795,10 +932,11 @@ func (c *chunk) envFor(it *item, pn *pnode) *eval.Env {
 	}
 	if pn.needsEvents {
 		env.Events = it.events
-		path := make([]eval.Step, len(it.st.Path))
-		for k, s := range it.st.Path {
-			path[k] = eval.Step{Node: s.Node, At: s.At}
+		path := c.epath[:0]
+		for _, s := range it.st.Path {
+			path = append(path, eval.Step{Node: s.Node, At: s.At})
 		}
+		c.epath = path
 		env.Path = path
 	}
 	return env
@@ -819,7 +957,8 @@ func (c *chunk) prepare(ctx context.Context, pn *pnode, b []*item) error {
 }
 
 func (c *chunk) loadContacts(ctx context.Context, b []*item) error {
-	var ids []string
+	ids := c.ids[:0]
+	defer func() { clear(ids); c.ids = ids[:0] }()
 	for _, it := range b {
 		if !it.haveCons {
 			ids = append(ids, it.st.Account)
@@ -841,7 +980,8 @@ func (c *chunk) loadContacts(ctx context.Context, b []*item) error {
 }
 
 func (c *chunk) loadEvents(ctx context.Context, b []*item) error {
-	var ids []string
+	ids := c.ids[:0]
+	defer func() { clear(ids); c.ids = ids[:0] }()
 	since := c.rs.now
 	for _, it := range b {
 		if it.haveEvs {
@@ -907,7 +1047,7 @@ func (c *chunk) wait(ctx context.Context, pn *pnode, b []*item) error {
 	if pn.hasProgs {
 		timeUp = slices.Index(pn.outs, node.PathTimeUp)
 	}
-	var check []*item
+	check := c.scratch[:0]
 	for _, it := range b {
 		if !it.resume || it.st.WakeAt.IsZero() {
 			it.st.WakeAt = pn.timer.Due(it.st.EnteredAt, c.rs.p.loc)
@@ -923,6 +1063,7 @@ func (c *chunk) wait(ctx context.Context, pn *pnode, b []*item) error {
 		}
 		c.park(it)
 	}
+	c.scratch = check
 	if len(check) == 0 {
 		return nil
 	}
@@ -949,10 +1090,14 @@ func (c *chunk) park(it *item) {
 	if it.st.Status != store.StatusWaiting {
 		it.st.Status = store.StatusWaiting
 		it.dirty = true
-		c.auditRow(it, "waiting", it.st.WakeAt.UTC().Format(time.RFC3339))
+		if c.auditing() {
+			c.auditRow(it, "waiting", it.st.WakeAt.UTC().Format(time.RFC3339))
+		} else {
+			c.auditDrop++
+		}
 	}
 	if !it.dirty {
-		c.rs.waitingEnd.Add(1)
+		c.waiting++
 	}
 	c.counts[it.node].Waiting++
 }
