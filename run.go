@@ -205,6 +205,7 @@ type runState struct {
 	renewed time.Time
 
 	pending map[string]*store.Intent // unresolved intents by account id, read-only once loaded
+	fresh   bool                     // the workflow held no state when the run began
 	members map[string]struct{}      // segment members, only for LeaveOnSegmentExit
 	segs    *segResolver
 
@@ -298,6 +299,13 @@ func (rs *runState) execute(ctx context.Context) error {
 		}
 	}
 
+	// A workflow holding no account state at all (its first run, the
+	// common case for a big entry): every member is new, and phase 2 need
+	// not look the members' states up.
+	if rs.fresh, err = rs.workflowEmpty(ctx); err != nil {
+		return err
+	}
+
 	// Phase 1: accounts already in the flow.
 	if err := rs.phase(ctx, func(submit func(func(context.Context) error) bool) error {
 		var chunk []store.AccountState
@@ -356,6 +364,28 @@ func (rs *runState) execute(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+// workflowEmpty reports whether the store holds no state of the workflow:
+// no account at any node, exited ones included, and no tombstone. Only this
+// run (which holds the lease) can add states until it ends.
+func (rs *runState) workflowEmpty(ctx context.Context) (bool, error) {
+	counts, err := rs.e.st.Counts(ctx, rs.w.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, c := range counts {
+		if c.Total() > 0 {
+			return false, nil
+		}
+	}
+	for _, err := range rs.e.st.ScanStates(ctx, rs.w.ID, store.StatusForgotten) {
+		if err != nil {
+			return false, err
+		}
+		return false, nil
+	}
+	return true, nil
 }
 
 // phase runs produce, which submits chunk jobs to a bounded pool, and
@@ -618,12 +648,22 @@ func (rs *runState) processEntries(ctx context.Context, accts []*audience.Accoun
 		ids = append(ids, a.ID)
 	}
 	c.ids = ids
-	states, err := rs.e.st.GetStates(ctx, rs.w.ID, ids)
-	if err != nil {
-		return err
-	}
-	if len(states) != len(ids) {
-		return fmt.Errorf("playgraph: store returned %d states for %d accounts", len(states), len(ids))
+	var states []store.AccountState
+	if rs.fresh {
+		// Nothing stored before this run: every state is StatusNone.
+		if cap(c.states) < len(ids) {
+			c.states = make([]store.AccountState, len(ids))
+		}
+		states = c.states[:len(ids)]
+		clear(states)
+	} else {
+		var err error
+		if states, err = rs.e.st.GetStates(ctx, rs.w.ID, ids); err != nil {
+			return err
+		}
+		if len(states) != len(ids) {
+			return fmt.Errorf("playgraph: store returned %d states for %d accounts", len(states), len(ids))
+		}
 	}
 	if n := pathCap * len(accts); cap(c.steps) < n {
 		c.steps = make([]store.Step, n)
