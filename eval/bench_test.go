@@ -40,6 +40,13 @@ var (
 // count), every 20th a click from before it entered.
 func benchData() []*audience.Account {
 	benchOnce.Do(func() {
+		// The fixture is a ~0.5 GB live heap; with the default GOGC a
+		// collection of it lands at random inside some sub-benchmarks and
+		// not others, and dominates their variance. A higher GC percent,
+		// set once for the process, keeps collections out of most timed
+		// loops for every variant alike; allocs/op shows what each variant
+		// leaves to the collector.
+		debug.SetGCPercent(400)
 		benchAccts = gen.Accounts(42, benchAccounts)
 		entered := benchPath[1].At
 		for i, a := range benchAccts {
@@ -143,12 +150,6 @@ func reportPerAccount(b *testing.B, matched int) {
 
 func BenchmarkFilters(b *testing.B) {
 	accts := benchData()
-	// The fixture is a ~0.5 GB live heap; with the default GOGC a
-	// collection of it lands at random inside some sub-benchmarks and not
-	// others, and dominates their variance. A higher GC percent keeps
-	// collections out of the timed loops for every variant alike; allocs/op
-	// shows what each variant leaves to the collector.
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	c := benchCompiler()
 	for _, bc := range benchCases {
 		sp, err := c.Compile(bc.structured)
