@@ -12,7 +12,6 @@ import (
 	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/checker"
 	"github.com/expr-lang/expr/compiler"
-	"github.com/expr-lang/expr/conf"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/optimizer"
 	"github.com/expr-lang/expr/parser"
@@ -607,4 +606,3 @@ func quoteExpr(s string) string {
 	return b.String()
 }
 
-var _ = conf.CreateNew
