@@ -605,4 +605,3 @@ func quoteExpr(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
-
