@@ -171,7 +171,10 @@ func (r *reasons) get(s string) (uint32, bool) {
 }
 
 // intentRec is a pending intent, deep-copied, with its insertion sequence.
+// one holds the item of a single-item intent (an account-level action, the
+// common case), so that such an intent is stored with one allocation.
 type intentRec struct {
+	one     [1]store.Item
 	in      store.Intent
 	seq     uint64
 	created int64
@@ -199,8 +202,12 @@ type wfState struct {
 	runs  map[string]*store.Run
 	audit map[string]*auditLog
 
-	// scratch for Apply: interned names of each state's node and path.
+	// scratch for Apply: interned names of each state's node and path;
+	// hashes: each state's index hash (see prefetch); sink keeps
+	// prefetch's loads from being optimised away.
 	scratch []uint16
+	hashes  []uint64
+	sink    uint64
 }
 
 func newWFState() *wfState {

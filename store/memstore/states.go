@@ -191,8 +191,9 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 		return err
 	}
 
+	hs := w.prefetch(b.States)
 	for i := range b.States {
-		sc = w.put(&b.States[i], sc)
+		sc = w.put(&b.States[i], hs[i], sc)
 	}
 	for i := range b.Intents {
 		in := &b.Intents[i]
@@ -202,7 +203,16 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 			continue
 		}
 		w.intentSeq++
-		w.intents[in.Key] = &intentRec{in: copyIntent(in), seq: w.intentSeq, created: encTime(in.Created)}
+		r := &intentRec{seq: w.intentSeq, created: encTime(in.Created)}
+		if len(in.Items) == 1 && in.Items[0].Contact == nil {
+			r.in = *in
+			r.in.Created = utc(in.Created)
+			r.one[0] = in.Items[0]
+			r.in.Items = r.one[:1:1]
+		} else {
+			r.in = copyIntent(in)
+		}
+		w.intents[in.Key] = r
 	}
 	for _, k := range b.Resolved {
 		delete(w.intents, k)
@@ -273,9 +283,37 @@ func validateBatch(b *store.Batch) error {
 	return nil
 }
 
-// put saves one state; sc holds its interned node and path names (as Apply
-// computed them) and put returns what follows them.
-func (w *wfState) put(st *store.AccountState, sc []uint16) []uint16 {
+// prefetch returns, per state, the id's index hash (0, unused, when the
+// state's Ref names its slot: no index look-up needed). On the way it touches the
+// first probe entry of every hash, one state after another, so that the
+// processor overlaps the cache misses of independent look-ups (an entry
+// batch is all misses in a big table) instead of waiting for each in turn
+// inside put. The caller holds w's write lock.
+func (w *wfState) prefetch(states []store.AccountState) []uint64 {
+	hs := w.hashes[:0]
+	var sink uint64
+	for i := range states {
+		st := &states[i]
+		if st.Ref != 0 && st.Ref <= uint64(w.slots.n) && w.hasID(uint32(st.Ref-1), st.Account) {
+			hs = append(hs, 0)
+			continue
+		}
+		h := w.index.hash(st.Account)
+		hs = append(hs, h)
+		si, tag := split(h)
+		if s := &w.index.shards[si]; len(s.entries) > 0 {
+			sink += s.entries[tag&uint32(len(s.entries)-1)]
+		}
+	}
+	w.hashes = hs
+	w.sink += sink
+	return hs
+}
+
+// put saves one state; h is its hash from prefetch, sc holds its interned
+// node and path names (as Apply computed them) and put returns what follows
+// them.
+func (w *wfState) put(st *store.AccountState, h uint64, sc []uint16) []uint16 {
 	id := st.Account
 	var i uint32
 	found := false
@@ -283,7 +321,6 @@ func (w *wfState) put(st *store.AccountState, sc []uint16) []uint16 {
 		i, found = uint32(st.Ref-1), true
 	}
 	if !found {
-		h := w.index.hash(id)
 		i, found = w.index.lookup(h, id, w)
 		if !found {
 			if t, hid, ok := w.tomb(id); ok {
