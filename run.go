@@ -602,7 +602,9 @@ func (c *chunk) release() {
 	clear(c.backing)
 	clear(c.items[:cap(c.items)])
 	c.items = c.items[:0]
-	clear(c.steps)
+	// c.steps is not cleared: it holds only node and output names of
+	// plans (no account data), and every fresh path is written before it
+	// is read.
 	for i := range c.buckets {
 		clear(c.buckets[i][:cap(c.buckets[i])])
 		c.buckets[i] = c.buckets[i][:0]
