@@ -244,60 +244,6 @@ func (e *PublishError) Unwrap() []error {
 	return []error{ErrValidation}
 }
 
-// Publish validates the workflow's draft against the graph rules and the
-// environment (connectors registered with the capability each action
-// needs, mapping profiles and match rules that save and create actions
-// name) and makes it the published version. Every problem is reported at
-// once in a *PublishError.
-func (e *Engine) Publish(ctx context.Context, actor Actor, workflowID string) (Workflow, error) {
-	if err := actor.require(PermEdit, "publish a workflow"); err != nil {
-		return Workflow{}, err
-	}
-	w, err := e.getWorkflow(ctx, workflowID)
-	if err != nil {
-		return Workflow{}, err
-	}
-	if w.Status == store.WorkflowArchived {
-		return Workflow{}, fmt.Errorf("%w: workflow %s is archived", ErrState, workflowID)
-	}
-	version := w.Draft
-	if version == 0 {
-		version = w.Published // republish after unpublish
-	}
-	if version == 0 {
-		return Workflow{}, fmt.Errorf("%w: workflow %s has no version to publish", ErrState, workflowID)
-	}
-	pe := &PublishError{Workflow: workflowID}
-	g, err := e.loadGraph(ctx, workflowID, version)
-	if err != nil {
-		var ve *graph.ValidationError
-		if !errors.As(err, &ve) {
-			return Workflow{}, err
-		}
-		pe.graphErr = ve
-		for _, p := range ve.Problems {
-			pe.Problems = append(pe.Problems, Problem{Node: p.Node, Rule: p.Rule, Message: p.Message})
-		}
-	} else {
-		pe.Problems = append(pe.Problems, e.checkEnvironment(g)...)
-	}
-	if len(pe.Problems) > 0 {
-		return Workflow{}, pe
-	}
-	now := e.o.Clock.Now()
-	w.Status = store.WorkflowPublished
-	w.Published = version
-	w.Draft = 0
-	w.Reason = ""
-	w.UpdatedAt = now
-	rev, err := e.st.PutWorkflow(ctx, w, w.Revision)
-	if err != nil {
-		return Workflow{}, err
-	}
-	w.Revision = rev
-	return workflowFrom(w), nil
-}
-
 // checkEnvironment reports what the graph needs from the environment and
 // does not find.
 func (e *Engine) checkEnvironment(g *graph.Graph) []Problem {
