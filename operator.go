@@ -1,0 +1,155 @@
+package playgraph
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/playgraph/playgraph/node"
+	"github.com/playgraph/playgraph/store"
+)
+
+// withLease runs fn holding the workflow's run lease, so it never
+// interleaves with a run.
+func (e *Engine) withLease(ctx context.Context, workflowID, what string, fn func(fence uint64) error) error {
+	lease, err := e.st.AcquireLease(ctx, workflowID, e.o.EngineID+"/"+what+"/"+uuid.NewString(), e.o.Clock.Now(), e.o.LeaseTTL)
+	if errors.Is(err, store.ErrLeaseHeld) {
+		return fmt.Errorf("%w: workflow %s: %w", ErrRunInProgress, workflowID, err)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _ = e.st.ReleaseLease(context.WithoutCancel(ctx), lease) }()
+	return fn(lease.Token)
+}
+
+// RemoveAccount takes an account out of a workflow: it leaves the flow
+// with the reason recorded, and an action it was waiting to retry is
+// dropped. Under the EnterAgainAfterExit policy it may enter again later.
+func (e *Engine) RemoveAccount(ctx context.Context, actor Actor, workflowID, accountID, reason string) error {
+	if err := actor.require(PermEdit, "remove an account from a workflow"); err != nil {
+		return err
+	}
+	if _, err := e.getWorkflow(ctx, workflowID); err != nil {
+		return err
+	}
+	return e.withLease(ctx, workflowID, "remove", func(fence uint64) error {
+		sts, err := e.st.GetStates(ctx, workflowID, []string{accountID})
+		if err != nil {
+			return err
+		}
+		st := sts[0]
+		switch st.Status {
+		case store.StatusNone, store.StatusForgotten:
+			return fmt.Errorf("%w: account %q in workflow %s", ErrNotFound, accountID, workflowID)
+		case store.StatusExited:
+			return nil
+		}
+		b := store.Batch{Fence: fence}
+		for in, err := range e.st.PendingIntents(ctx, workflowID) {
+			if err != nil {
+				return err
+			}
+			if in.Account == accountID {
+				b.Resolved = append(b.Resolved, in.Key)
+			}
+		}
+		msg := fmt.Sprintf("removed by %s", actor.UserID)
+		if reason != "" {
+			msg += ": " + reason
+		}
+		st.Status, st.Reason = store.StatusExited, msg
+		b.States = []store.AccountState{st}
+		b.Audit = []store.AuditRow{{Run: "operator-" + workflowID, Account: accountID, Node: st.Node, Event: "removed", Detail: msg, At: e.o.Clock.Now()}}
+		return e.st.Apply(ctx, workflowID, &b)
+	})
+}
+
+// Forget erases an account's personal data from every workflow: its state
+// becomes a tombstone (hashed id, last entry number) so idempotency keys
+// never repeat and "enter once" still holds; its pending actions, audit
+// rows and engagement events are deleted. Run counts are kept. Only
+// administrators may forget.
+func (e *Engine) Forget(ctx context.Context, actor Actor, accountID string) error {
+	if err := actor.require(PermAdmin, "forget personal data"); err != nil {
+		return err
+	}
+	if accountID == "" {
+		return fmt.Errorf("%w: empty account id", ErrInvalid)
+	}
+	var ids []string
+	for w, err := range e.st.ListWorkflows(ctx) {
+		if err != nil {
+			return err
+		}
+		ids = append(ids, w.ID)
+	}
+	for _, id := range ids {
+		if err := e.withLease(ctx, id, "forget", func(uint64) error { return e.st.Forget(ctx, id, accountID) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Activation says that a workflow uses a segment: as its start ("start")
+// or in a filter of a node ("filter").
+type Activation struct {
+	Workflow string
+	Name     string
+	Status   store.WorkflowStatus
+	Version  int
+	Node     string
+	Use      string
+}
+
+// Activations returns which workflows, and which of their nodes, use a
+// segment, in their published version (or draft when never published).
+// Archived workflows are left out.
+func (e *Engine) Activations(ctx context.Context, actor Actor, segmentID string) ([]Activation, error) {
+	if err := actor.require(PermRead, "read segment activations"); err != nil {
+		return nil, err
+	}
+	var ws []store.Workflow
+	for w, err := range e.st.ListWorkflows(ctx) {
+		if err != nil {
+			return nil, err
+		}
+		if w.Status != store.WorkflowArchived {
+			ws = append(ws, w)
+		}
+	}
+	var out []Activation
+	for _, w := range ws {
+		v := w.Published
+		if v == 0 {
+			v = w.Draft
+		}
+		g, err := e.loadGraph(ctx, w.ID, v)
+		if err != nil {
+			continue // an invalid draft uses nothing yet
+		}
+		base := Activation{Workflow: w.ID, Name: w.Name, Status: w.Status, Version: v}
+		for i := range g.Len() {
+			n := g.At(i)
+			if s, ok := n.(*node.Start); ok && s.Segment == segmentID {
+				a := base
+				a.Node, a.Use = n.NodeID(), "start"
+				out = append(out, a)
+				continue
+			}
+			for _, p := range g.Programs(i) {
+				if slices.Contains(p.Segments(), segmentID) {
+					a := base
+					a.Node, a.Use = n.NodeID(), "filter"
+					out = append(out, a)
+					break
+				}
+			}
+		}
+	}
+	return out, nil
+}
