@@ -16,6 +16,7 @@ import (
 	"github.com/playgraph/playgraph/connector"
 	"github.com/playgraph/playgraph/graph"
 	"github.com/playgraph/playgraph/node"
+	"github.com/playgraph/playgraph/schedule"
 	"github.com/playgraph/playgraph/store"
 )
 
@@ -81,6 +82,10 @@ type WorkflowSpec struct {
 	// LeaveOnSegmentExit makes an account that left the segment leave the
 	// flow at the next run; by default it stays in the flow.
 	LeaveOnSegmentExit bool
+	// Schedule says when Serve runs the workflow; the zero value is on
+	// demand (only Run runs it). A schedule without a zone takes the
+	// workflow's TimeZone.
+	Schedule schedule.Schedule
 }
 
 type wfOptions struct {
@@ -101,7 +106,11 @@ type Workflow struct {
 	ReEntry   ReEntry
 	// LeaveOnSegmentExit: see WorkflowSpec.
 	LeaveOnSegmentExit bool
-	Reason             string
+	// Schedule is when Serve runs the workflow.
+	Schedule schedule.Schedule
+	// PublishedAt is when the workflow was last published.
+	PublishedAt time.Time
+	Reason      string
 	CreatedAt          time.Time
 	UpdatedAt          time.Time
 	LastRun            string
@@ -114,6 +123,7 @@ func workflowFrom(w store.Workflow) Workflow {
 		ID: w.ID, Name: w.Name, Owner: w.Owner, Segment: w.Segment, TimeZone: w.TimeZone,
 		Status: w.Status, Published: w.Published, Draft: w.Draft, ReEntry: o.ReEntry,
 		LeaveOnSegmentExit: o.LeaveOnSegmentExit, Reason: w.Reason,
+		Schedule: scheduleOf(w).Spec, PublishedAt: scheduleOf(w).PublishedAt,
 		CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt, LastRun: w.LastRun,
 	}
 }
@@ -137,6 +147,17 @@ func (e *Engine) Create(ctx context.Context, actor Actor, spec WorkflowSpec) (Wo
 		return Workflow{}, fmt.Errorf("playgraph: encode graph: %w", err)
 	}
 	opts, _ := json.Marshal(wfOptions{ReEntry: spec.ReEntry, LeaveOnSegmentExit: spec.LeaveOnSegmentExit})
+	sched := spec.Schedule
+	if sched.Kind == "" {
+		sched = schedule.OnDemand()
+	}
+	if sched.Zone == "" {
+		sched.Zone = spec.TimeZone
+	}
+	if err := sched.Validate(); err != nil {
+		return Workflow{}, fmt.Errorf("%w: schedule: %w", ErrInvalid, err)
+	}
+	sj, _ := json.Marshal(scheduleState{Spec: sched})
 	now := e.o.Clock.Now()
 	name := strings.TrimSpace(spec.Name)
 	if name == "" {
@@ -144,7 +165,7 @@ func (e *Engine) Create(ctx context.Context, actor Actor, spec WorkflowSpec) (Wo
 	}
 	w := store.Workflow{
 		ID: uuid.NewString(), Name: name, Owner: actor.UserID, Segment: spec.Graph.Start().Segment,
-		TimeZone: spec.TimeZone, Status: store.WorkflowDraft, Draft: 1, Options: opts,
+		TimeZone: spec.TimeZone, Status: store.WorkflowDraft, Draft: 1, Options: opts, Schedule: sj,
 		CreatedAt: now, UpdatedAt: now,
 	}
 	if err := e.st.PutVersion(ctx, store.Version{Workflow: w.ID, Number: 1, Graph: gj, CreatedAt: now, CreatedBy: actor.UserID}); err != nil {

@@ -139,6 +139,9 @@ func (e *Engine) PublishWith(ctx context.Context, actor Actor, workflowID string
 	w.Draft = 0
 	w.Reason = ""
 	w.UpdatedAt = e.o.Clock.Now()
+	ss := scheduleOf(w)
+	ss.PublishedAt = w.UpdatedAt
+	w.Schedule, _ = json.Marshal(ss)
 	rev, err := e.st.PutWorkflow(ctx, w, w.Revision)
 	if err != nil {
 		return PublishReport{}, err
@@ -358,7 +361,7 @@ func (e *Engine) Duplicate(ctx context.Context, actor Actor, workflowID string) 
 	}
 	var o wfOptions
 	_ = json.Unmarshal(w.Options, &o)
-	return e.Create(ctx, actor, WorkflowSpec{Name: "Copy of " + w.Name, Graph: g, TimeZone: w.TimeZone, ReEntry: o.ReEntry, LeaveOnSegmentExit: o.LeaveOnSegmentExit})
+	return e.Create(ctx, actor, WorkflowSpec{Name: "Copy of " + w.Name, Graph: g, TimeZone: w.TimeZone, ReEntry: o.ReEntry, LeaveOnSegmentExit: o.LeaveOnSegmentExit, Schedule: scheduleOf(w).Spec})
 }
 
 // Delete removes a draft that was never published, with its versions.

@@ -26,6 +26,19 @@ func (e *Engine) withLease(ctx context.Context, workflowID, what string, fn func
 	return fn(lease.Token)
 }
 
+// withLeaseName runs fn holding the named lease.
+func (e *Engine) withLeaseName(ctx context.Context, name string, fn func() error) error {
+	lease, err := e.st.AcquireLease(ctx, name, e.o.EngineID+"/"+uuid.NewString(), e.o.Clock.Now(), e.o.LeaseTTL)
+	if errors.Is(err, store.ErrLeaseHeld) {
+		return fmt.Errorf("%w: %s: %w", ErrRunInProgress, name, err)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { _ = e.st.ReleaseLease(context.WithoutCancel(ctx), lease) }()
+	return fn()
+}
+
 // RemoveAccount takes an account out of a workflow: it leaves the flow
 // with the reason recorded, and an action it was waiting to retry is
 // dropped. Under the EnterAgainAfterExit policy it may enter again later.

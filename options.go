@@ -194,6 +194,9 @@ type Options struct {
 	LeaseTTL time.Duration
 	// Seed seeds retry jitter; 0 picks one at random.
 	Seed uint64
+	// SchedulerPoll is the longest Serve sleeps before looking for newly
+	// published workflows; default one minute.
+	SchedulerPoll time.Duration
 }
 
 func (o *Options) withDefaults() Options {
@@ -227,6 +230,9 @@ func (o *Options) withDefaults() Options {
 	}
 	out.Retry = out.Retry.withDefaults()
 	out.Retention = out.Retention.withDefaults()
+	if out.SchedulerPoll <= 0 {
+		out.SchedulerPoll = time.Minute
+	}
 	if out.LeaseTTL <= 0 {
 		out.LeaseTTL = 2 * time.Minute
 	}
