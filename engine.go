@@ -111,9 +111,9 @@ type Workflow struct {
 	// PublishedAt is when the workflow was last published.
 	PublishedAt time.Time
 	Reason      string
-	CreatedAt          time.Time
-	UpdatedAt          time.Time
-	LastRun            string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	LastRun     string
 }
 
 func workflowFrom(w store.Workflow) Workflow {
