@@ -116,27 +116,23 @@ func exprPlay() *graph.Builder {
 	return out
 }
 
-var benchAccounts struct {
-	once  sync.Once
-	accts []*audience.Account
+// accountsFor returns n generated accounts (seed 1), generating them once
+// per size: the previous size's accounts are dropped first, so that only
+// the accounts of the size being measured are live (every GC cycle scans
+// them). Sizes beyond 1M are skipped under -short.
+func accountsFor(b *testing.B, n int) []*audience.Account {
+	if n > 1_000_000 && testing.Short() {
+		b.Skip("5M accounts only without -short")
+	}
+	if len(benchAccounts) != n {
+		benchAccounts = nil
+		runtime.GC()
+		benchAccounts = gen.Accounts(1, n)
+	}
+	return benchAccounts
 }
 
-// accountsFor returns the first n generated accounts (seed 1). The largest
-// size is generated once per process; smaller sizes are its prefixes
-// (gen.Accounts(seed, n) is the prefix of any longer stream).
-func accountsFor(b *testing.B, n int) []*audience.Account {
-	benchAccounts.once.Do(func() {
-		max := 5_000_000
-		if testing.Short() {
-			max = 1_000_000
-		}
-		benchAccounts.accts = gen.Accounts(1, max)
-	})
-	if n > len(benchAccounts.accts) {
-		b.Skip("size needs a run without -short")
-	}
-	return benchAccounts.accts[:n]
-}
+var benchAccounts []*audience.Account
 
 type benchSize struct {
 	name string
@@ -174,13 +170,13 @@ var benchNow = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 // no contact matching its persona: those accounts are recorded as skipped
 // and move on with no items.
 func BenchmarkRun(b *testing.B) {
-	for _, v := range benchVariants {
-		g, err := v.build().Build()
-		if err != nil {
-			b.Fatal(err)
-		}
-		progs := g.Programs(g.Index(plays.CRWhich))
-		for _, sz := range benchSizes {
+	for _, sz := range benchSizes {
+		for _, v := range benchVariants {
+			g, err := v.build().Build()
+			if err != nil {
+				b.Fatal(err)
+			}
+			progs := g.Programs(g.Index(plays.CRWhich))
 			b.Run("engine/filters="+v.name+"/accounts="+sz.name, func(b *testing.B) {
 				benchEngine(b, v.build, progs, accountsFor(b, sz.n))
 			})
