@@ -13,4 +13,5 @@ require (
 	golang.org/x/net v0.62.0
 	golang.org/x/sync v0.25.0 // indirect
 	golang.org/x/time v0.16.0
+	pgregory.net/rapid v1.3.0
 )
