@@ -13,6 +13,14 @@ import (
 // validated by the [Ledger] (see the requests' Validate methods); a Store
 // still enforces every invariant below itself.
 //
+// A SQL store maps each method to one transaction: Reserve, for instance,
+// reads the reservation row by key, locks the allocation row (SELECT … FOR
+// UPDATE, or a conditional UPDATE … SET available = available − n WHERE
+// available >= n), reads and bumps the month's usage rows, and inserts the
+// reservation and its history row before committing; History is the
+// entries table in Seq (an identity column) order, and Balance the
+// allocation row.
+//
 // Package store/memstore implements it; store/storetest.TestCredits is its
 // conformance suite.
 type Store interface {
