@@ -1,0 +1,220 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// migrations are the schema's versions: migrations[i] brings a file from
+// version i to version i+1. A released migration is never edited; a
+// change to the schema is a new migration at the end.
+var migrations = [...]string{
+	// 1: workflows, versions, account state, intents, runs and audit,
+	// leases.
+	`
+CREATE TABLE wfs (
+	wid   INTEGER PRIMARY KEY AUTOINCREMENT, -- dense workflow key; never reused
+	id    TEXT NOT NULL UNIQUE,
+	tombs INTEGER NOT NULL DEFAULT 0         -- tombstones among its accounts
+);
+CREATE TABLE workflows (
+	wid       INTEGER PRIMARY KEY REFERENCES wfs(wid) ON DELETE CASCADE,
+	revision  INTEGER NOT NULL,
+	name      TEXT NOT NULL,
+	owner     TEXT NOT NULL,
+	segment   TEXT NOT NULL,
+	tz        TEXT NOT NULL,
+	status    INTEGER NOT NULL,
+	published INTEGER NOT NULL,
+	draft     INTEGER NOT NULL,
+	schedule  BLOB,
+	options   BLOB,
+	reason    TEXT NOT NULL,
+	created   INTEGER,
+	updated   INTEGER,
+	last_run  TEXT NOT NULL
+);
+CREATE TABLE versions (
+	wid        INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
+	number     INTEGER NOT NULL,
+	graph      BLOB,
+	created    INTEGER,
+	created_by TEXT NOT NULL,
+	PRIMARY KEY (wid, number)
+) WITHOUT ROWID;
+-- Node ids, output paths and audit events, interned per workflow.
+CREATE TABLE names (
+	wid  INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
+	n    INTEGER NOT NULL,
+	name TEXT NOT NULL,
+	PRIMARY KEY (wid, n),
+	UNIQUE (wid, name)
+) WITHOUT ROWID;
+-- ref = wid<<40 | sequence: a workflow's accounts are one rowid range, in
+-- first-insertion order. A tombstone keeps its row with account = HashID.
+CREATE TABLE accounts (
+	ref      INTEGER PRIMARY KEY,
+	wid      INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
+	account  TEXT NOT NULL,
+	status   INTEGER NOT NULL,
+	node     INTEGER NOT NULL,
+	entry    INTEGER NOT NULL,
+	entered  INTEGER,
+	wake     INTEGER,
+	failures INTEGER NOT NULL,
+	reason   TEXT,
+	path     BLOB
+);
+CREATE UNIQUE INDEX accounts_id ON accounts (wid, account);
+CREATE TABLE intents (
+	ik       INTEGER PRIMARY KEY,
+	wid      INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
+	key      TEXT NOT NULL,
+	node     INTEGER NOT NULL,
+	account  TEXT NOT NULL,
+	entry    INTEGER NOT NULL,
+	attempts INTEGER NOT NULL,
+	created  INTEGER NOT NULL,
+	items    BLOB
+);
+CREATE UNIQUE INDEX intents_key ON intents (wid, key);
+CREATE INDEX intents_created ON intents (wid, created);
+-- record is NULL for a run known only from its audit rows.
+CREATE TABLE runs (
+	rk      INTEGER PRIMARY KEY,
+	id      TEXT NOT NULL UNIQUE,
+	wid     INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
+	started INTEGER,
+	ended   INTEGER,
+	record  BLOB
+);
+CREATE INDEX runs_wf ON runs (wid, started, id);
+-- id = rk<<32 | sequence: a run's rows are one rowid range, in append order.
+CREATE TABLE audit (
+	id      INTEGER PRIMARY KEY,
+	account TEXT NOT NULL,
+	node    INTEGER NOT NULL,
+	event   INTEGER NOT NULL,
+	detail  TEXT NOT NULL,
+	at      INTEGER
+);
+CREATE TRIGGER runs_audit AFTER DELETE ON runs BEGIN
+	DELETE FROM audit WHERE id BETWEEN old.rk << 32 AND (old.rk << 32) + 4294967295;
+END;
+CREATE TABLE leases (
+	name    TEXT PRIMARY KEY,
+	holder  TEXT NOT NULL,  -- '' when released
+	token   INTEGER NOT NULL,
+	expires INTEGER NOT NULL,
+	last    INTEGER NOT NULL -- highest token ever granted
+) WITHOUT ROWID;
+`,
+	// 2: engagement events and the inbox.
+	`
+CREATE TABLE events (
+	account  TEXT NOT NULL,
+	at       INTEGER NOT NULL,
+	contact  TEXT NOT NULL,
+	channel  TEXT NOT NULL,
+	campaign TEXT NOT NULL,
+	kind     TEXT NOT NULL,
+	PRIMARY KEY (account, at, contact, channel, campaign, kind)
+) WITHOUT ROWID;
+CREATE TABLE notes (
+	nk       INTEGER PRIMARY KEY,
+	user     TEXT NOT NULL,
+	id       TEXT NOT NULL,
+	kind     TEXT NOT NULL,
+	workflow TEXT NOT NULL,
+	run      TEXT NOT NULL,
+	message  TEXT NOT NULL,
+	at       INTEGER NOT NULL,
+	read     INTEGER NOT NULL,
+	UNIQUE (user, id)
+);
+CREATE INDEX notes_user ON notes (user, at);
+`,
+}
+
+// SchemaVersion is the schema version this build writes: the number of
+// migrations it knows.
+const SchemaVersion = len(migrations)
+
+const versionTable = `CREATE TABLE schema_version (
+	version INTEGER PRIMARY KEY,
+	applied INTEGER NOT NULL -- Unix seconds
+)`
+
+// migrate brings the file's schema to SchemaVersion in one write
+// transaction, so that processes opening a file at once migrate it once.
+func (s *Store) migrate(ctx context.Context) error {
+	return s.migrateTo(ctx, SchemaVersion)
+}
+
+func (s *Store) migrateTo(ctx context.Context, target int) error {
+	err := s.write(ctx, func(t wtx) error {
+		cur, err := fileVersion(ctx, t)
+		if err != nil {
+			return err
+		}
+		if cur > len(migrations) {
+			return fmt.Errorf("%w: %s has schema version %d, this build knows up to %d", ErrSchemaTooNew, s.path, cur, len(migrations))
+		}
+		if cur == 0 {
+			if _, err := s.wc.ExecContext(ctx, versionTable); err != nil {
+				return err
+			}
+		}
+		for v := cur + 1; v <= target; v++ {
+			if _, err := s.wc.ExecContext(ctx, migrations[v-1]); err != nil {
+				return fmt.Errorf("migration %d: %w", v, err)
+			}
+			if _, err := s.wc.ExecContext(ctx, `INSERT INTO schema_version (version, applied) VALUES (?, ?)`, v, time.Now().Unix()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: %s: schema: %w", s.path, err)
+	}
+	return nil
+}
+
+// fileVersion reads the schema version of the file: 0 for an empty file.
+func fileVersion(ctx context.Context, t wtx) (int, error) {
+	rows, err := t.s.wc.QueryContext(ctx, `SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+	if err != nil {
+		return 0, err
+	}
+	var tables []string
+	has := false
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		if n == "schema_version" {
+			has = true
+		}
+		tables = append(tables, n)
+	}
+	if err := rows.Close(); err != nil {
+		return 0, err
+	}
+	if !has {
+		if len(tables) > 0 {
+			return 0, fmt.Errorf("%w: it has tables (%s) but no schema_version", ErrNotStore, strings.Join(tables, ", "))
+		}
+		return 0, nil
+	}
+	var v sql.NullInt64
+	if err := t.s.wc.QueryRowContext(ctx, `SELECT max(version) FROM schema_version`).Scan(&v); err != nil {
+		return 0, err
+	}
+	return int(v.Int64), nil
+}
