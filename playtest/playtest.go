@@ -136,7 +136,7 @@ func New(tb testing.TB, g *graph.Graph, opts ...Option) *Play {
 	p.indexGraph()
 
 	p.conns = map[string]connector.Connector{}
-	for _, name := range ConnectorNames(g) {
+	for _, name := range connectorNames(g) {
 		p.conns[name] = fake.New(name, fake.WithDedupe(), fake.WithClock(p.clk.Now))
 	}
 	for _, c := range cfg.conns {
@@ -193,10 +193,10 @@ func New(tb testing.TB, g *graph.Graph, opts ...Option) *Play {
 	return p
 }
 
-// ConnectorNames returns the names of the connectors g's actions use,
+// connectorNames returns the names of the connectors g's actions use,
 // sorted: each action's connector and, for a remove-audience action, its
 // ad node's connector.
-func ConnectorNames(g *graph.Graph) []string {
+func connectorNames(g *graph.Graph) []string {
 	seen := map[string]bool{}
 	for i := range g.Len() {
 		a, ok := g.At(i).(*node.Action)
@@ -254,9 +254,6 @@ func (p *Play) Engine() *playgraph.Engine { return p.e }
 // Workflow returns the published workflow (its ID names it in engine
 // calls, with [Actor]).
 func (p *Play) Workflow() playgraph.Workflow { return p.wf }
-
-// Graph returns the graph the Play runs.
-func (p *Play) Graph() *graph.Graph { return p.g }
 
 // Now returns the fake clock's time.
 func (p *Play) Now() time.Time {
