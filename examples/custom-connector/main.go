@@ -154,7 +154,7 @@ type receiver struct {
 	requests   int
 	items      int
 	duplicates int
-	rejected   map[string]bool // keys refused
+	rejected   map[string]bool     // keys refused
 	stored     map[string]pushItem // by key
 	loseFirst  bool                // lose the first acknowledgement
 }
