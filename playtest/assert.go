@@ -87,7 +87,11 @@ func (p *Play) AssertSent(t testing.TB, connectorName string, n int) bool {
 		t.Errorf("playtest: AssertSent on a Play whose New failed")
 		return false
 	}
-	f := p.Connector(connectorName)
+	f, err := p.fake(connectorName)
+	if err != nil {
+		t.Errorf("playtest: AssertSent: %v", err)
+		return false
+	}
 	got := f.Delivered("")
 	if len(got) == n {
 		return true
@@ -121,7 +125,11 @@ func (p *Play) AssertMembers(t testing.TB, connectorName, target string, ids ...
 		t.Errorf("playtest: AssertMembers on a Play whose New failed")
 		return false
 	}
-	f := p.Connector(connectorName)
+	f, err := p.fake(connectorName)
+	if err != nil {
+		t.Errorf("playtest: AssertMembers: %v", err)
+		return false
+	}
 	got := append(append(f.Audience(target), f.Campaign(target)...), f.Campaign("email:"+target)...)
 	slices.Sort(got)
 	got = slices.Compact(got)

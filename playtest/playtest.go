@@ -279,17 +279,24 @@ func (p *Play) Day(n int) time.Time {
 // name the Play has no fake for.
 func (p *Play) Connector(name string) *fake.Connector {
 	p.tb.Helper()
-	c, ok := p.conns[name]
-	if !ok {
-		p.tb.Fatalf("playtest: no connector %q (the play has %v)", name, slices.Sorted(mapKeys(p.conns)))
-		return fake.New(name)
-	}
-	f, ok := c.(*fake.Connector)
-	if !ok {
-		p.tb.Fatalf("playtest: connector %q is a %T, not a *fake.Connector", name, c)
+	f, err := p.fake(name)
+	if err != nil {
+		p.tb.Fatalf("playtest: %v", err)
 		return fake.New(name)
 	}
 	return f
+}
+
+func (p *Play) fake(name string) (*fake.Connector, error) {
+	c, ok := p.conns[name]
+	if !ok {
+		return nil, fmt.Errorf("no connector %q (the play has %v)", name, slices.Sorted(mapKeys(p.conns)))
+	}
+	f, ok := c.(*fake.Connector)
+	if !ok {
+		return nil, fmt.Errorf("connector %q is a %T, not a *fake.Connector", name, c)
+	}
+	return f, nil
 }
 
 // Where returns where an account stands (see playgraph.Engine.Where); it

@@ -1,12 +1,15 @@
 package playtest_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"github.com/playgraph/playgraph"
+	"github.com/playgraph/playgraph/connector/fake"
 	"github.com/playgraph/playgraph/internal/plays"
 	"github.com/playgraph/playgraph/playtest"
 	"github.com/playgraph/playgraph/schedule"
@@ -234,5 +237,20 @@ func TestNewFailures(t *testing.T) {
 	playtest.New(rec, nil)
 	if len(rec.fatals) != 1 {
 		t.Errorf("fatals: %q", rec.fatals)
+	}
+}
+
+// Connectors of your own replace the fakes; Configure reaches the engine's
+// options.
+func TestOwnConnectors(t *testing.T) {
+	mine := fake.New("linkedin")
+	observed := 0
+	p := competitorResearch(t, playtest.Connectors(mine), playtest.Configure(func(o *playgraph.Options) {
+		o.Observer.RunFinished = func(context.Context, playgraph.RunReport) { observed++ }
+	}))
+	p.Account("hooli.com", playtest.Competitors("hooli"))
+	p.Run()
+	if p.Connector("linkedin") != mine || len(mine.Delivered("")) != 1 || observed != 1 {
+		t.Errorf("own connector not used (%d delivered) or observer not called (%d)", len(mine.Delivered("")), observed)
 	}
 }
