@@ -67,15 +67,16 @@ func Counts(ctx context.Context, e *playgraph.Engine, workflowID string, g *grap
 
 // RunLine is a one-line summary of a run of g: its logical time in loc,
 // its status, accounts that entered (passed g's start node), items sent
-// and errors.
+// errors and credits spent (always 0 until actions that spend credits
+// are supported; TODO(credits): print the pool before and after too).
 func RunLine(r playgraph.RunReport, g *graph.Graph, loc *time.Location) string {
 	sent := 0
 	for _, c := range r.Counts {
 		sent += c.Sent
 	}
 	entered := r.Counts[g.Start().ID].Entered
-	return fmt.Sprintf("%s  %-31s  entered %4d  sent %4d  errors %d",
-		r.Now.In(loc).Format("Mon 2006-01-02 15:04 MST"), r.Status, entered, sent, r.ErrorCount)
+	return fmt.Sprintf("%s  %-31s  entered %4d  sent %4d  errors %d  credits %d",
+		r.Now.In(loc).Format("Mon 2006-01-02 15:04 MST"), r.Status, entered, sent, r.ErrorCount, r.CreditsSpent)
 }
 
 // Write prints the report: accounts per node (in graph order), what each
