@@ -66,7 +66,7 @@ func Counts(ctx context.Context, e *playgraph.Engine, workflowID string, g *grap
 }
 
 // RunLine is a one-line summary of a run of g: its logical time in loc,
-// its status, accounts that entered (passed g's start node), items sent
+// its status, accounts that entered (passed g's start node), items sent,
 // errors and credits spent (always 0 until actions that spend credits
 // are supported; TODO(credits): print the pool before and after too).
 func RunLine(r playgraph.RunReport, g *graph.Graph, loc *time.Location) string {
