@@ -234,3 +234,156 @@ func decodeItems(b []byte, key string) ([]store.Item, error) {
 	}
 	return out, nil
 }
+
+// An account's state (beside its status and node, which are columns for
+// Counts and ScanStates) is a BLOB: uvarint Entry, uvarint Failures, a
+// flags byte (1: EnteredAt set, 2: WakeAt set, 4: Reason set), EnteredAt
+// as 8 bytes of little-endian Unix nanoseconds, WakeAt as a varint
+// difference from EnteredAt (or from 0), Reason as a string, and the path
+// (appendPath) to the end. A waiting account with a four-step path takes
+// about 45 bytes.
+
+const (
+	stEntered = 1
+	stWake    = 2
+	stReason  = 4
+)
+
+func appendState(dst []byte, st *store.AccountState, id func(string) int64) []byte {
+	dst = binary.AppendUvarint(dst, uint64(st.Entry))
+	dst = binary.AppendUvarint(dst, uint64(st.Failures))
+	var f byte
+	var base int64
+	if !st.EnteredAt.IsZero() {
+		f |= stEntered
+		base = st.EnteredAt.UnixNano()
+	}
+	if !st.WakeAt.IsZero() {
+		f |= stWake
+	}
+	if st.Reason != "" {
+		f |= stReason
+	}
+	dst = append(dst, f)
+	if f&stEntered != 0 {
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(base))
+	}
+	if f&stWake != 0 {
+		dst = binary.AppendVarint(dst, int64(uint64(st.WakeAt.UnixNano())-uint64(base)))
+	}
+	if f&stReason != 0 {
+		dst = appendString(dst, st.Reason)
+	}
+	return appendPath(dst, st.Path, base, id)
+}
+
+// stateHead is a decoded state blob but for its path.
+type stateHead struct {
+	entry, failures uint64
+	entered, wake   time.Time
+	reason          string
+	base            int64
+	path            []byte
+}
+
+func decodeStateHead(b []byte) (stateHead, error) {
+	var h stateHead
+	var k int
+	if h.entry, k = binary.Uvarint(b); k <= 0 {
+		return h, errCorrupt
+	}
+	b = b[k:]
+	if h.failures, k = binary.Uvarint(b); k <= 0 || len(b) <= k {
+		return h, errCorrupt
+	}
+	f := b[k]
+	b = b[k+1:]
+	if f&stEntered != 0 {
+		if len(b) < 8 {
+			return h, errCorrupt
+		}
+		h.base = int64(binary.LittleEndian.Uint64(b))
+		h.entered = time.Unix(0, h.base).UTC()
+		b = b[8:]
+	}
+	if f&stWake != 0 {
+		d, k := binary.Varint(b)
+		if k <= 0 {
+			return h, errCorrupt
+		}
+		h.wake = time.Unix(0, int64(uint64(h.base)+uint64(d))).UTC()
+		b = b[k:]
+	}
+	if f&stReason != 0 {
+		var err error
+		if h.reason, b, err = readString(b); err != nil {
+			return h, err
+		}
+	}
+	h.path = b
+	return h, nil
+}
+
+// An audit row (beside its id and account) is a BLOB: uvarint node,
+// uvarint event, a flags byte (1: At set), At as 8 bytes of little-endian
+// Unix nanoseconds, and the detail's bytes to the end.
+
+func appendAuditRow(dst []byte, r *store.AuditRow, names map[string]int64) []byte {
+	dst = binary.AppendUvarint(dst, uint64(names[r.Node]))
+	dst = binary.AppendUvarint(dst, uint64(names[r.Event]))
+	if r.At.IsZero() {
+		dst = append(dst, 0)
+	} else {
+		dst = append(dst, 1)
+		dst = binary.LittleEndian.AppendUint64(dst, uint64(r.At.UnixNano()))
+	}
+	return append(dst, r.Detail...)
+}
+
+func decodeAuditRow(b []byte, r *store.AuditRow) (node, event uint64, err error) {
+	var k int
+	if node, k = binary.Uvarint(b); k <= 0 {
+		return 0, 0, errCorrupt
+	}
+	b = b[k:]
+	if event, k = binary.Uvarint(b); k <= 0 || len(b) <= k {
+		return 0, 0, errCorrupt
+	}
+	f := b[k]
+	b = b[k+1:]
+	if f&1 != 0 {
+		if len(b) < 8 {
+			return 0, 0, errCorrupt
+		}
+		r.At = time.Unix(0, int64(binary.LittleEndian.Uint64(b))).UTC()
+		b = b[8:]
+	}
+	r.Detail = string(b)
+	return node, event, nil
+}
+
+// An intent (beside its key, account and creation time) is a BLOB: uvarint
+// node, uvarint Entry, uvarint Attempts and the items (appendItems).
+
+func appendIntent(dst []byte, in *store.Intent, names map[string]int64) []byte {
+	dst = binary.AppendUvarint(dst, uint64(names[in.Node]))
+	dst = binary.AppendUvarint(dst, uint64(in.Entry))
+	dst = binary.AppendUvarint(dst, uint64(in.Attempts))
+	return appendItems(dst, in.Key, in.Items)
+}
+
+func decodeIntentHead(b []byte) (node, entry, attempts uint64, items []byte, err error) {
+	var k int
+	if node, k = binary.Uvarint(b); k <= 0 {
+		return 0, 0, 0, nil, errCorrupt
+	}
+	b = b[k:]
+	if entry, k = binary.Uvarint(b); k <= 0 {
+		return 0, 0, 0, nil, errCorrupt
+	}
+	b = b[k:]
+	if attempts, k = binary.Uvarint(b); k <= 0 {
+		return 0, 0, 0, nil, errCorrupt
+	}
+	return node, entry, attempts, b[k:], nil
+}

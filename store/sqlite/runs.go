@@ -129,28 +129,31 @@ func (s *Store) Audit(ctx context.Context, runID string, offset, limit int) ([]s
 			return err
 		}
 		lo, hi := auditRange(rk)
-		rows, err := t.query(ctx, q(`SELECT account, node, event, detail, at FROM audit WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ? OFFSET ?`),
+		rows, err := t.query(ctx, q(`SELECT account, row FROM audit WHERE id BETWEEN ? AND ? ORDER BY id LIMIT ? OFFSET ?`),
 			lo, hi, limit, offset)
 		if err != nil {
 			return err
 		}
 		type raw struct {
-			node, event int64
+			node, event uint64
 		}
 		var raws []raw
 		var need int64
 		for rows.Next() {
 			var r raw
-			var a store.AuditRow
-			var at sql.NullInt64
-			if err := rows.Scan(&a.Account, &r.node, &r.event, &a.Detail, &at); err != nil {
+			a := store.AuditRow{Run: runID}
+			var blob []byte
+			if err := rows.Scan(&a.Account, &blob); err != nil {
 				rows.Close()
 				return err
 			}
-			a.Run, a.At = runID, decNullTime(at)
+			if r.node, r.event, err = decodeAuditRow(blob, &a); err != nil {
+				rows.Close()
+				return err
+			}
 			out = append(out, a)
 			raws = append(raws, r)
-			need = max(need, r.node, r.event)
+			need = max(need, int64(r.node), int64(r.event))
 		}
 		if err := rows.Close(); err != nil {
 			return err
@@ -160,6 +163,9 @@ func (s *Store) Audit(ctx context.Context, runID string, offset, limit int) ([]s
 			return err
 		}
 		for i, r := range raws {
+			if r.node >= uint64(len(names)) || r.event >= uint64(len(names)) {
+				return errCorrupt
+			}
 			out[i].Node, out[i].Event = names[r.node], names[r.event]
 		}
 		return nil

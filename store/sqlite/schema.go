@@ -18,7 +18,8 @@ var migrations = [...]string{
 CREATE TABLE wfs (
 	wid   INTEGER PRIMARY KEY AUTOINCREMENT, -- dense workflow key; never reused
 	id    TEXT NOT NULL UNIQUE,
-	tombs INTEGER NOT NULL DEFAULT 0         -- tombstones among its accounts
+	tombs INTEGER NOT NULL DEFAULT 0,        -- tombstones among its accounts
+	iseq  INTEGER NOT NULL DEFAULT 0         -- intents ever written
 );
 CREATE TABLE workflows (
 	wid       INTEGER PRIMARY KEY REFERENCES wfs(wid) ON DELETE CASCADE,
@@ -56,32 +57,26 @@ CREATE TABLE names (
 -- ref = wid<<40 | sequence: a workflow's accounts are one rowid range, in
 -- first-insertion order. A tombstone keeps its row with account = HashID.
 CREATE TABLE accounts (
-	ref      INTEGER PRIMARY KEY,
-	wid      INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
-	account  TEXT NOT NULL,
-	status   INTEGER NOT NULL,
-	node     INTEGER NOT NULL,
-	entry    INTEGER NOT NULL,
-	entered  INTEGER,
-	wake     INTEGER,
-	failures INTEGER NOT NULL,
-	reason   TEXT,
-	path     BLOB
+	ref     INTEGER PRIMARY KEY,
+	wid     INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
+	account TEXT NOT NULL,
+	status  INTEGER NOT NULL,
+	node    INTEGER NOT NULL,
+	state   BLOB NOT NULL -- entry, failures, times, reason and path (codec.go)
 );
 CREATE UNIQUE INDEX accounts_id ON accounts (wid, account);
+-- Pending intents only: an intent is deleted when resolved. seq orders
+-- intents by first write (wfs.iseq counts them); a replaced intent keeps
+-- its seq.
 CREATE TABLE intents (
-	ik       INTEGER PRIMARY KEY,
-	wid      INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
-	key      TEXT NOT NULL,
-	node     INTEGER NOT NULL,
-	account  TEXT NOT NULL,
-	entry    INTEGER NOT NULL,
-	attempts INTEGER NOT NULL,
-	created  INTEGER NOT NULL,
-	items    BLOB
-);
-CREATE UNIQUE INDEX intents_key ON intents (wid, key);
-CREATE INDEX intents_created ON intents (wid, created);
+	wid     INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
+	key     TEXT NOT NULL,
+	seq     INTEGER NOT NULL,
+	account TEXT NOT NULL,
+	created INTEGER NOT NULL,
+	intent  BLOB NOT NULL, -- node, entry, attempts and items (codec.go)
+	PRIMARY KEY (wid, key)
+) WITHOUT ROWID;
 -- record is NULL for a run known only from its audit rows.
 CREATE TABLE runs (
 	rk      INTEGER PRIMARY KEY,
@@ -96,10 +91,7 @@ CREATE INDEX runs_wf ON runs (wid, started, id);
 CREATE TABLE audit (
 	id      INTEGER PRIMARY KEY,
 	account TEXT NOT NULL,
-	node    INTEGER NOT NULL,
-	event   INTEGER NOT NULL,
-	detail  TEXT NOT NULL,
-	at      INTEGER
+	row     BLOB NOT NULL -- node, event, time and detail (codec.go)
 );
 CREATE TRIGGER runs_audit AFTER DELETE ON runs BEGIN
 	DELETE FROM audit WHERE id BETWEEN old.rk << 32 AND (old.rk << 32) + 4294967295;

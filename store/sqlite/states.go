@@ -342,26 +342,14 @@ func putStates(ctx context.Context, t wtx, wid, tombs int64, states []store.Acco
 	}
 
 	var buf []byte
-	err := execRows(ctx, t, `INSERT INTO accounts (ref, wid, account, status, node, entry, entered, wake, failures, reason, path) VALUES `,
-		` ON CONFLICT (ref) DO UPDATE SET status = excluded.status, node = excluded.node, entry = excluded.entry,
-		entered = excluded.entered, wake = excluded.wake, failures = excluded.failures, reason = excluded.reason, path = excluded.path`,
-		11, len(uniq), func(j int, args []any) []any {
+	id := func(n string) int64 { return names[n] }
+	err := execRows(ctx, t, `INSERT INTO accounts (ref, wid, account, status, node, state) VALUES `,
+		` ON CONFLICT (ref) DO UPDATE SET status = excluded.status, node = excluded.node, state = excluded.state`,
+		6, len(uniq), func(j int, args []any) []any {
 			st := &states[uniq[j]]
-			var reason, path any
-			if st.Reason != "" {
-				reason = st.Reason
-			}
-			if len(st.Path) > 0 {
-				var base int64
-				if !st.EnteredAt.IsZero() {
-					base = st.EnteredAt.UnixNano()
-				}
-				start := len(buf)
-				buf = appendPath(buf, st.Path, base, func(n string) int64 { return names[n] })
-				path = buf[start:len(buf):len(buf)]
-			}
-			return append(args, uref[j], wid, st.Account, int64(st.Status), names[st.Node], int64(st.Entry),
-				nullTime(st.EnteredAt), nullTime(st.WakeAt), int64(st.Failures), reason, path)
+			start := len(buf)
+			buf = appendState(buf, st, id)
+			return append(args, uref[j], wid, st.Account, int64(st.Status), names[st.Node], buf[start:len(buf):len(buf)])
 		})
 	if err != nil {
 		return nil, err
@@ -374,16 +362,19 @@ func putStates(ctx context.Context, t wtx, wid, tombs int64, states []store.Acco
 }
 
 func putIntents(ctx context.Context, t wtx, wid int64, intents []store.Intent, names map[string]int64) error {
+	var top int64
+	if err := t.row(ctx, q(`UPDATE wfs SET iseq = iseq + ? WHERE wid = ? RETURNING iseq`), len(intents), wid).Scan(&top); err != nil {
+		return err
+	}
+	base := top - int64(len(intents))
 	var buf []byte
-	return execRows(ctx, t, `INSERT INTO intents (wid, key, node, account, entry, attempts, created, items) VALUES `,
-		` ON CONFLICT (wid, key) DO UPDATE SET node = excluded.node, account = excluded.account, entry = excluded.entry,
-		attempts = excluded.attempts, created = excluded.created, items = excluded.items`,
-		8, len(intents), func(j int, args []any) []any {
+	return execRows(ctx, t, `INSERT INTO intents (wid, key, seq, account, created, intent) VALUES `,
+		` ON CONFLICT (wid, key) DO UPDATE SET account = excluded.account, created = excluded.created, intent = excluded.intent`,
+		6, len(intents), func(j int, args []any) []any {
 			in := &intents[j]
 			start := len(buf)
-			buf = appendItems(buf, in.Key, in.Items)
-			return append(args, wid, in.Key, names[in.Node], in.Account, int64(in.Entry), int64(in.Attempts),
-				encTime(in.Created), buf[start:len(buf):len(buf)])
+			buf = appendIntent(buf, in, names)
+			return append(args, wid, in.Key, base+int64(j)+1, in.Account, encTime(in.Created), buf[start:len(buf):len(buf)])
 		})
 }
 
@@ -443,10 +434,13 @@ func appendAudit(ctx context.Context, t wtx, wid int64, rows []store.AuditRow, n
 		ids[i] = *cur
 		*cur++
 	}
-	err := execRows(ctx, t, `INSERT INTO audit (id, account, node, event, detail, at) VALUES `, ``, 6, len(rows),
+	var buf []byte
+	err := execRows(ctx, t, `INSERT INTO audit (id, account, row) VALUES `, ``, 3, len(rows),
 		func(j int, args []any) []any {
 			r := &rows[j]
-			return append(args, ids[j], r.Account, names[r.Node], names[r.Event], r.Detail, nullTime(r.At))
+			start := len(buf)
+			buf = appendAuditRow(buf, r, names)
+			return append(args, ids[j], r.Account, buf[start:len(buf):len(buf)])
 		})
 	if err != nil {
 		return fmt.Errorf("sqlite: apply: audit: %w", err)
@@ -456,46 +450,45 @@ func appendAudit(ctx context.Context, t wtx, wid int64, rows []store.AuditRow, n
 
 // rawState is an accounts row before its names are resolved.
 type rawState struct {
-	ref                        int64
-	account                    string
-	status, node, entry, fails int64
-	entered, wake              sql.NullInt64
-	reason                     sql.NullString
-	path                       []byte
+	ref          int64
+	account      string
+	status, node int64
+	state        []byte
 }
 
-const stateCols = `ref, account, status, node, entry, entered, wake, failures, reason, path`
+const stateCols = `ref, account, status, node, state`
 
 func scanState(rows *sql.Rows, r *rawState) error {
-	return rows.Scan(&r.ref, &r.account, &r.status, &r.node, &r.entry, &r.entered, &r.wake, &r.fails, &r.reason, &r.path)
+	return rows.Scan(&r.ref, &r.account, &r.status, &r.node, &r.state)
 }
 
 // decodeStates turns raw rows into states, loading the names they need.
 func (s *Store) decodeStates(ctx context.Context, t runner, wid int64, raws []rawState, out []store.AccountState) error {
+	heads := make([]stateHead, len(raws))
 	var need int64
 	for i := range raws {
-		need = max(need, raws[i].node, maxPathName(raws[i].path))
+		h, err := decodeStateHead(raws[i].state)
+		if err != nil {
+			return err
+		}
+		heads[i] = h
+		need = max(need, raws[i].node, maxPathName(h.path))
 	}
 	names, err := s.nameList(ctx, t, wid, need)
 	if err != nil {
 		return err
 	}
 	for i := range raws {
-		r := &raws[i]
-		st := &out[i]
+		r, h := &raws[i], &heads[i]
 		if r.node < 0 || r.node >= int64(len(names)) {
 			return errCorrupt
 		}
+		st := &out[i]
 		*st = store.AccountState{
 			Ref: uint64(r.ref), Account: r.account, Status: store.Status(r.status), Node: names[r.node],
-			Entry: uint32(r.entry), EnteredAt: decNullTime(r.entered), WakeAt: decNullTime(r.wake),
-			Failures: uint16(r.fails), Reason: r.reason.String,
+			Entry: uint32(h.entry), EnteredAt: h.entered, WakeAt: h.wake, Failures: uint16(h.failures), Reason: h.reason,
 		}
-		var base int64
-		if r.entered.Valid {
-			base = r.entered.Int64
-		}
-		if st.Path, err = decodePath(r.path, base, names); err != nil {
+		if st.Path, err = decodePath(h.path, h.base, names); err != nil {
 			return err
 		}
 	}
@@ -562,16 +555,20 @@ func (s *Store) GetStates(ctx context.Context, workflowID string, accountIDs []s
 					byHash[h] = pos[id]
 				}
 			}
-			err := queryIn(ctx, t, `SELECT account, entry FROM accounts WHERE wid = ? AND status = 6 AND account IN (`, `)`, []any{wid}, len(hashes),
+			err := queryIn(ctx, t, `SELECT account, state FROM accounts WHERE wid = ? AND status = 6 AND account IN (`, `)`, []any{wid}, len(hashes),
 				func(i int) any { return hashes[i] },
 				func(rows *sql.Rows) error {
 					var h string
-					var entry int64
-					if err := rows.Scan(&h, &entry); err != nil {
+					var state []byte
+					if err := rows.Scan(&h, &state); err != nil {
+						return err
+					}
+					head, err := decodeStateHead(state)
+					if err != nil {
 						return err
 					}
 					if i, ok := byHash[h]; ok {
-						out[i].Status, out[i].Entry = store.StatusForgotten, uint32(entry)
+						out[i].Status, out[i].Entry = store.StatusForgotten, uint32(head.entry)
 					}
 					return nil
 				})
@@ -735,68 +732,94 @@ func (s *Store) Counts(ctx context.Context, workflowID string) (map[string]store
 }
 
 // PendingIntents implements [store.IntentStore]: oldest first by Created,
-// then by first insertion. Like ScanStates it reads a chunk at a time and
-// holds no transaction while the loop body runs.
+// then by first insertion. It reads the order of the pending intents' keys
+// at once, then the intents a chunk at a time, each chunk in its own read
+// transaction, and holds no transaction while the loop body runs; an intent
+// resolved during the iteration and not yet yielded is skipped.
 func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2[store.Intent, error] {
 	return func(yield func(store.Intent, error) bool) {
-		var wid, lastCreated, lastIK int64
-		first := true
-		for {
+		type ref struct {
+			key string
+			seq int64
+		}
+		var wid int64
+		var refs []ref
+		err := s.read(ctx, func(t rtx) error {
+			w, _, ok, err := wfKey(ctx, t, workflowID)
+			if err != nil || !ok {
+				return err
+			}
+			wid = w
+			rows, err := t.query(ctx, q(`SELECT key, seq FROM intents WHERE wid = ? ORDER BY created, seq`), wid)
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var r ref
+				if err := rows.Scan(&r.key, &r.seq); err != nil {
+					return err
+				}
+				refs = append(refs, r)
+			}
+			return rows.Err()
+		})
+		if err != nil {
+			yield(store.Intent{}, fmt.Errorf("sqlite: pending intents: %w", err))
+			return
+		}
+		for len(refs) > 0 {
+			chunk := refs[:min(len(refs), scanChunk)]
+			refs = refs[len(chunk):]
+			type raw struct {
+				in                    store.Intent
+				seq                   int64
+				node, entry, attempts uint64
+				items                 []byte
+			}
+			byKey := make(map[string]*raw, len(chunk))
 			var buf []store.Intent
 			err := s.read(ctx, func(t rtx) error {
-				var rows *sql.Rows
-				var err error
-				if first {
-					w, _, ok, err := wfKey(ctx, t, workflowID)
-					if err != nil || !ok {
-						return err
-					}
-					wid = w
-					rows, err = t.query(ctx, q(`SELECT ik, key, node, account, entry, attempts, created, items FROM intents
-						WHERE wid = ? ORDER BY created, ik LIMIT 256`), wid)
-					if err != nil {
-						return err
-					}
-					first = false
-				} else {
-					rows, err = t.query(ctx, q(`SELECT ik, key, node, account, entry, attempts, created, items FROM intents
-						WHERE wid = ? AND (created > ? OR created = ? AND ik > ?) ORDER BY created, ik LIMIT 256`), wid, lastCreated, lastCreated, lastIK)
-					if err != nil {
-						return err
-					}
-				}
-				type raw struct {
-					in    store.Intent
-					node  int64
-					items []byte
-				}
-				var raws []raw
 				var need int64
-				for rows.Next() {
-					var r raw
-					var entry, attempts int64
-					if err := rows.Scan(&lastIK, &r.in.Key, &r.node, &r.in.Account, &entry, &attempts, &lastCreated, &r.items); err != nil {
-						rows.Close()
-						return err
-					}
-					r.in.Entry, r.in.Attempts, r.in.Created = uint32(entry), int(attempts), decTime(lastCreated)
-					need = max(need, r.node)
-					raws = append(raws, r)
-				}
-				if err := rows.Close(); err != nil {
+				err := queryIn(ctx, t, `SELECT key, seq, account, created, intent FROM intents WHERE wid = ? AND key IN (`, `)`,
+					[]any{wid}, len(chunk), func(i int) any { return chunk[i].key },
+					func(rows *sql.Rows) error {
+						r := new(raw)
+						var blob []byte
+						var created int64
+						if err := rows.Scan(&r.in.Key, &r.seq, &r.in.Account, &created, &blob); err != nil {
+							return err
+						}
+						var err error
+						if r.node, r.entry, r.attempts, r.items, err = decodeIntentHead(blob); err != nil {
+							return err
+						}
+						r.in.Entry, r.in.Attempts, r.in.Created = uint32(r.entry), int(r.attempts), decTime(created)
+						need = max(need, int64(r.node))
+						byKey[r.in.Key] = r
+						return nil
+					})
+				if err != nil {
 					return err
 				}
 				names, err := s.nameList(ctx, t, wid, need)
 				if err != nil {
 					return err
 				}
-				buf = make([]store.Intent, len(raws))
-				for i := range raws {
-					buf[i] = raws[i].in
-					buf[i].Node = names[raws[i].node]
-					if buf[i].Items, err = decodeItems(raws[i].items, buf[i].Key); err != nil {
+				for _, rf := range chunk {
+					r := byKey[rf.key]
+					if r == nil || r.seq != rf.seq {
+						continue
+					}
+					if r.node >= uint64(len(names)) {
+						return errCorrupt
+					}
+					in := r.in
+					in.Node = names[r.node]
+					if in.Items, err = decodeItems(r.items, in.Key); err != nil {
 						return err
 					}
+					buf = append(buf, in)
 				}
 				return nil
 			})
@@ -808,9 +831,6 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 				if !yield(in, nil) {
 					return
 				}
-			}
-			if len(buf) < scanChunk {
-				return
 			}
 		}
 	}
@@ -836,13 +856,24 @@ func (s *Store) Forget(ctx context.Context, workflowID, accountID string) error 
 		if err != nil || !ok {
 			return err
 		}
-		res, err := t.exec(ctx, q(`UPDATE accounts SET account = ?, status = 6, node = 0, entered = NULL, wake = NULL,
-			failures = 0, reason = NULL, path = NULL WHERE wid = ? AND account = ? AND status <> 6`), store.HashID(accountID), wid, accountID)
-		if err != nil {
+		var ref int64
+		var state []byte
+		err = t.row(ctx, q(`SELECT ref, state FROM accounts WHERE wid = ? AND account = ? AND status <> 6`), wid, accountID).Scan(&ref, &state)
+		switch {
+		case err == sql.ErrNoRows:
+		case err != nil:
 			return err
-		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			if _, err := t.exec(ctx, q(`UPDATE wfs SET tombs = tombs + ? WHERE wid = ?`), n, wid); err != nil {
+		default:
+			h, err := decodeStateHead(state)
+			if err != nil {
+				return err
+			}
+			tomb := appendState(nil, &store.AccountState{Entry: uint32(h.entry)}, nil)
+			if _, err := t.exec(ctx, q(`UPDATE accounts SET account = ?, status = 6, node = 0, state = ? WHERE ref = ?`),
+				store.HashID(accountID), tomb, ref); err != nil {
+				return err
+			}
+			if _, err := t.exec(ctx, q(`UPDATE wfs SET tombs = tombs + 1 WHERE wid = ?`), wid); err != nil {
 				return err
 			}
 		}
