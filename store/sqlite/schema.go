@@ -140,12 +140,8 @@ const versionTable = `CREATE TABLE schema_version (
 	applied INTEGER NOT NULL -- Unix seconds
 )`
 
-// migrate brings the file's schema to SchemaVersion in one write
+// migrateTo brings the file's schema to version target in one write
 // transaction, so that processes opening a file at once migrate it once.
-func (s *Store) migrate(ctx context.Context) error {
-	return s.migrateTo(ctx, SchemaVersion)
-}
-
 func (s *Store) migrateTo(ctx context.Context, target int) error {
 	err := s.write(ctx, func(t wtx) error {
 		cur, err := fileVersion(ctx, t)

@@ -132,6 +132,11 @@ type Store struct {
 // foreign_keys=ON, synchronous=FULL (or NORMAL, [WithSync]) and
 // temp_store=MEMORY; see the package documentation.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	return open(ctx, path, SchemaVersion, opts)
+}
+
+// open opens the store, migrating its schema to version target.
+func open(ctx context.Context, path string, target int, opts []Option) (*Store, error) {
 	o := options{busy: 10 * time.Second, sync: SyncFull, readers: 4, cacheKB: 32 << 10}
 	for _, f := range opts {
 		f(&o)
@@ -169,7 +174,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateTo(ctx, target); err != nil {
 		s.wc.Close()
 		w.Close()
 		return nil, err
