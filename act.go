@@ -28,6 +28,9 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 		if err := c.loadContacts(ctx, fresh); err != nil {
 			return err
 		}
+		if err := c.loadBought(ctx, fresh); err != nil {
+			return err
+		}
 	}
 	// Intents live in a chunk arena: reserve room for the whole bucket so
 	// that pointers into it stay valid (a full arena is replaced, never
@@ -65,8 +68,19 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 	if err := c.apply(ctx); err != nil {
 		return err
 	}
+	if pn.spends() || pn.writesRecords() {
+		var err error
+		if send, err = c.prepareSpend(ctx, pn, send); err != nil {
+			return err
+		}
+	}
 	if err := c.dispatch(ctx, pn, send); err != nil {
 		return err
+	}
+	if pn.spends() || pn.writesRecords() {
+		if err := c.settleSpend(ctx, pn, send); err != nil {
+			return err
+		}
 	}
 	for _, it := range send {
 		in := it.intent
@@ -122,8 +136,9 @@ func (c *chunk) newIntent(pn *pnode, it *item, in *store.Intent) {
 		in.Items = c.itemArena[n-1 : n : n]
 		return
 	}
-	for k := range it.contacts {
-		ct := &it.contacts[k]
+	cs := c.people(pn, it)
+	for k := range cs {
+		ct := &cs[k]
 		if ct.ID == "" || !pn.persona.Matches(ct) {
 			continue
 		}
@@ -134,8 +149,15 @@ func (c *chunk) newIntent(pn *pnode, it *item, in *store.Intent) {
 
 // anyMatch reports whether one of it's contacts matches pn's persona.
 func (c *chunk) anyMatch(pn *pnode, it *item) bool {
-	for k := range it.contacts {
-		if ct := &it.contacts[k]; ct.ID != "" && pn.persona.Matches(ct) {
+	if !pn.boughtOnly {
+		for k := range it.contacts {
+			if ct := &it.contacts[k]; ct.ID != "" && pn.persona.Matches(ct) {
+				return true
+			}
+		}
+	}
+	for k := range it.bought {
+		if ct := &it.bought[k]; ct.ID != "" && pn.persona.Matches(ct) {
 			return true
 		}
 	}
@@ -188,6 +210,14 @@ func (c *chunk) dispatch(ctx context.Context, pn *pnode, send []*item) error {
 				refs = append(refs, ref{it, k})
 			}
 		}
+	}
+	if c.rs.dry {
+		// A preview sends nothing: every item counts as it would if sent.
+		for _, r := range refs {
+			r.it.intent.Items[r.k].Status = store.ItemDone
+			c.counts[r.it.node].Sent++
+		}
+		return nil
 	}
 	size := pn.conn.Limits().Batch(c.rs.e.o.BatchSize)
 	pol := c.rs.e.o.Retry
@@ -286,6 +316,47 @@ func (c *chunk) call(ctx context.Context, pn *pnode, batch []ref) ([]connector.R
 				rs, err = pn.conn.(connector.EmailEnroller).EnrollEmail(ctx, pn.target, items)
 			} else {
 				rs, err = pn.conn.(connector.CampaignPusher).PushContacts(ctx, pn.target, items)
+			}
+		case callPurchase:
+			items := make([]connector.AccountItem, len(batch))
+			for k, r := range batch {
+				items[k] = connector.AccountItem{Key: r.it.intent.Items[r.k].Key, Account: r.it.acct}
+			}
+			var ps []connector.Purchase
+			ps, err = pn.conn.(connector.ContactPurchaser).Purchase(ctx, connector.PurchaseRequest{Persona: pn.persona, MaxPerAccount: pn.maxPer}, items)
+			ps = connector.ResolvePurchases(len(batch), ps, err)
+			rs = make([]connector.Result, len(batch))
+			for k, p := range ps {
+				rs[k] = p.Result
+				if p.Result.OK() {
+					if len(p.Contacts) > pn.maxPer {
+						rs[k] = connector.Permanent(fmt.Errorf("provider returned %d contacts, more than the %d asked", len(p.Contacts), pn.maxPer))
+						continue
+					}
+					batch[k].it.newContacts = p.Contacts
+				}
+			}
+			err = nil
+		case callSaveContacts, callCreateAccount:
+			items := make([]connector.RecordItem, len(batch))
+			for k, r := range batch {
+				itm := &r.it.intent.Items[r.k]
+				ri := connector.RecordItem{Key: itm.Key, AccountID: r.it.st.Account, Record: c.records[itm.Key]}
+				if itm.Contact != nil {
+					ri.ContactID = itm.Contact.ID
+				}
+				items[k] = ri
+			}
+			rs, err = pn.conn.(connector.RecordWriter).WriteRecords(ctx, pn.profile, items)
+			if err == nil && len(rs) == len(batch) {
+				if c.written == nil {
+					c.written = map[string]string{}
+				}
+				for k, r := range rs {
+					if r.OK() && r.ID != "" {
+						c.written[items[k].Key] = r.ID
+					}
+				}
 			}
 		default:
 			err = fmt.Errorf("%w: node %s: no call for action", connector.ErrPermanent, pn.id)

@@ -276,9 +276,10 @@ func (e *Engine) checkEnvironment(g *graph.Graph) []Problem {
 		}
 		id := a.ID
 		switch a.Config.(type) {
-		case *node.PurchaseContacts, *node.SaveContacts, *node.CreateAccount:
-			ps = append(ps, Problem{Node: id, Rule: "action-supported", Message: fmt.Sprintf("%s actions are not supported by this engine version yet", a.Kind())})
-			continue
+		case *node.PurchaseContacts, *node.SaveContacts:
+			if _, ok := e.st.(store.PurchasedStore); !ok {
+				ps = append(ps, Problem{Node: id, Rule: "store-capability", Message: "the store does not keep purchased contacts (store.PurchasedStore)"})
+			}
 		}
 		refs := a.Config.Refs()
 		caps := a.Config.Capabilities()
@@ -309,13 +310,32 @@ func (e *Engine) checkEnvironment(g *graph.Graph) []Problem {
 			}
 		}
 		if refs.MappingProfile != "" {
-			if _, ok := e.o.Profiles[refs.MappingProfile]; !ok {
+			p, ok := e.o.Profiles[refs.MappingProfile]
+			switch {
+			case !ok || p == nil:
 				ps = append(ps, Problem{Node: id, Rule: "mapping-profile", Message: fmt.Sprintf("mapping profile %q is not configured", refs.MappingProfile)})
+			default:
+				if err := p.Validate(e.o.Catalog); err != nil {
+					ps = append(ps, Problem{Node: id, Rule: "mapping-profile", Message: err.Error()})
+				}
+				if c, err := e.o.Connectors.Get(refs.Connector); err == nil {
+					if w, ok := c.(connector.RecordWriter); ok {
+						if err := w.CheckProfile(p); err != nil {
+							ps = append(ps, Problem{Node: id, Rule: "mapping-profile", Message: err.Error()})
+						}
+					}
+				}
 			}
 		}
 		if refs.MatchRules != "" {
-			if _, ok := e.o.MatchRules[refs.MatchRules]; !ok {
+			r, ok := e.o.MatchRules[refs.MatchRules]
+			switch {
+			case !ok || r == nil:
 				ps = append(ps, Problem{Node: id, Rule: "match-rules", Message: fmt.Sprintf("match rules %q are not configured", refs.MatchRules)})
+			default:
+				if _, err := connector.NewMatchIndex(*r, e.o.Catalog); err != nil {
+					ps = append(ps, Problem{Node: id, Rule: "match-rules", Message: err.Error()})
+				}
 			}
 		}
 	}

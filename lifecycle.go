@@ -109,6 +109,7 @@ func (e *Engine) PublishWith(ctx context.Context, actor Actor, workflowID string
 		}
 	} else {
 		pe.Problems = append(pe.Problems, e.checkEnvironment(g)...)
+		pe.Problems = append(pe.Problems, e.checkCredits(ctx, g)...)
 	}
 	if len(pe.Problems) > 0 {
 		return PublishReport{}, pe

@@ -84,7 +84,7 @@ func (e *Engine) RemoveAccount(ctx context.Context, actor Actor, workflowID, acc
 // Forget erases an account's personal data from every workflow: its state
 // becomes a tombstone (hashed id, last entry number) so idempotency keys
 // never repeat and "enter once" still holds; its pending actions, audit
-// rows and engagement events are deleted. Run counts are kept. Only
+// rows, engagement events and purchased contacts are deleted. Run counts are kept. Only
 // administrators may forget.
 func (e *Engine) Forget(ctx context.Context, actor Actor, accountID string) error {
 	if err := actor.require(PermAdmin, "forget personal data"); err != nil {
@@ -100,8 +100,16 @@ func (e *Engine) Forget(ctx context.Context, actor Actor, accountID string) erro
 		}
 		ids = append(ids, w.ID)
 	}
+	ps, _ := e.st.(store.PurchasedStore)
 	for _, id := range ids {
-		if err := e.withLease(ctx, id, "forget", func(uint64) error { return e.st.Forget(ctx, id, accountID) }); err != nil {
+		if err := e.withLease(ctx, id, "forget", func(uint64) error {
+			if ps != nil {
+				if err := ps.ForgetPurchased(ctx, id, accountID, ""); err != nil {
+					return err
+				}
+			}
+			return e.st.Forget(ctx, id, accountID)
+		}); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/internal/clock"
 	"github.com/playgraph/playgraph/store"
 	"github.com/playgraph/playgraph/store/memstore"
@@ -172,6 +173,13 @@ type Options struct {
 	Profiles map[string]*connector.MappingProfile
 	// MatchRules holds match rules by name.
 	MatchRules map[string]*connector.MatchRules
+	// Credits is the credit ledger purchase-contacts and create-account
+	// actions spend from (application credit.AppAudienceWorkflows); nil
+	// means workflows with spending actions cannot be published.
+	Credits *credit.Ledger
+	// UserType maps a user id to the user type monthly credit limits count
+	// against; nil counts every user as type "".
+	UserType func(userID string) string
 	// Clock is the time source; default the wall clock.
 	Clock Clock
 	// Logger receives operational logs; default slog.Default().

@@ -26,6 +26,9 @@ type plan struct {
 	nodes    []pnode
 	finish   []connector.RunFinisher // connectors to tell at end of run
 	readers  []connector.EngagementReader
+	buys     bool // a node purchases contacts
+	// spendsCredits: a node reserves credits.
+	spendsCredits bool
 }
 
 type pnode struct {
@@ -46,6 +49,14 @@ type pnode struct {
 	target  string // audience, campaign, list, sequence… name at the connector
 	call    callKind
 
+	// spending and record-writing actions
+	price      int64                     // credits per contact (purchase) or per account (create)
+	maxPer     int                       // purchase: contacts per account
+	mapper     *connector.Mapper         // save / create: the compiled mapping profile
+	profile    *connector.MappingProfile // save / create
+	rules      connector.MatchRules      // save / create
+	boughtOnly bool                      // save: only purchased contacts are items
+
 	needsContacts bool // a program reads contacts
 	needsEvents   bool // a program uses engaged()
 	hasProgs      bool
@@ -60,7 +71,18 @@ const (
 	callEmail
 	callPushAccounts
 	callPushContacts
+	callPurchase
+	callSaveContacts
+	callCreateAccount
 )
+
+// spends reports whether the node's action reserves credits.
+func (pn *pnode) spends() bool { return pn.call == callPurchase || pn.call == callCreateAccount }
+
+// writesRecords reports whether the node writes records through a profile.
+func (pn *pnode) writesRecords() bool {
+	return pn.call == callSaveContacts || pn.call == callCreateAccount
+}
 
 func (e *Engine) plan(ctx context.Context, w store.Workflow) (*plan, error) {
 	key := planKey{w.ID, w.Published}
@@ -110,6 +132,8 @@ func (e *Engine) plan(ctx context.Context, w store.Workflow) (*plan, error) {
 			if err := e.resolveAction(g, pn, nn); err != nil {
 				return nil, err
 			}
+			p.buys = p.buys || pn.call == callPurchase
+			p.spendsCredits = p.spendsCredits || pn.spends()
 			if rf, ok := pn.conn.(connector.RunFinisher); ok && !seen[pn.conn.Name()] {
 				p.finish = append(p.finish, rf)
 			}
@@ -149,13 +173,46 @@ func (e *Engine) resolveAction(g *graph.Graph, pn *pnode, a *node.Action) error 
 		} else {
 			pn.call = callPushAccounts
 		}
+	case *node.PurchaseContacts:
+		name, pn.call, pn.persona = c.Connector, callPurchase, c.Persona
+		pn.maxPer, pn.price = c.MaxPerAccount, int64(c.CreditsPerContact)
+	case *node.SaveContacts:
+		name, pn.call, pn.people, pn.persona, pn.boughtOnly = c.Connector, callSaveContacts, true, c.Persona, true
+		if err := e.resolveRecords(pn, c.MappingProfile, c.MatchRules); err != nil {
+			return fmt.Errorf("node %s: %w", a.ID, err)
+		}
+	case *node.CreateAccount:
+		name, pn.call, pn.price = c.Connector, callCreateAccount, int64(c.CreditsPerAccount)
+		if err := e.resolveRecords(pn, c.MappingProfile, c.MatchRules); err != nil {
+			return fmt.Errorf("node %s: %w", a.ID, err)
+		}
 	default:
-		return fmt.Errorf("%w: node %s: %s actions are not supported yet", ErrValidation, a.ID, a.Kind())
+		return fmt.Errorf("%w: node %s: %s actions are not supported", ErrValidation, a.ID, a.Kind())
 	}
 	conn, err := e.o.Connectors.Get(name)
 	if err != nil {
 		return fmt.Errorf("node %s: %w", a.ID, err)
 	}
 	pn.conn = conn
+	return nil
+}
+
+func (e *Engine) resolveRecords(pn *pnode, profile, rules string) error {
+	p := e.o.Profiles[profile]
+	if p == nil {
+		return fmt.Errorf("%w: mapping profile %q is not configured", ErrValidation, profile)
+	}
+	m, err := p.Compile(e.o.Catalog)
+	if err != nil {
+		return fmt.Errorf("%w: mapping profile %q: %w", ErrValidation, profile, err)
+	}
+	r := e.o.MatchRules[rules]
+	if r == nil {
+		return fmt.Errorf("%w: match rules %q are not configured", ErrValidation, rules)
+	}
+	if _, err := connector.NewMatchIndex(*r, e.o.Catalog); err != nil {
+		return fmt.Errorf("%w: match rules %q: %w", ErrValidation, rules, err)
+	}
+	pn.mapper, pn.profile, pn.rules = m, p, *r
 	return nil
 }

@@ -34,6 +34,10 @@ type RunReport struct {
 	// Errors lists failures (bounded); ErrorCount counts them all.
 	Errors     []store.RunError
 	ErrorCount int
+	// Failures holds the errors of Errors as error values, checkable with
+	// errors.Is / errors.As (credit.ErrInsufficientCredits…). It is filled
+	// in the report Run returns, not in run history.
+	Failures []error
 	// CreditsSpent is the credits the run spent.
 	CreditsSpent int64
 	// Published lists what connectors published at the end of the run.
@@ -106,7 +110,7 @@ func (e *Engine) run(ctx context.Context, w store.Workflow, actorID string) (Run
 	if err := e.st.PutRun(ctx, rec); err != nil {
 		return RunReport{}, err
 	}
-	rs := &runState{e: e, w: w, runID: runID, now: now, fence: lease.Token, lease: rsLease, renewed: now}
+	rs := &runState{e: e, w: w, runID: runID, now: now, fence: lease.Token, lease: rsLease, renewed: now, actor: actorID}
 	rs.auditLeft.Store(int64(e.o.Retention.AuditRows))
 	runErr := rs.execute(ctx)
 	if errors.Is(runErr, store.ErrFenced) {
@@ -129,13 +133,20 @@ func (e *Engine) run(ctx context.Context, w store.Workflow, actorID string) (Run
 		}
 	}
 	rec = rs.record(rec, runErr)
+	rec.CreditsSpent = rs.creditsSpent.Load()
 	rec.Published = published
 	rec.EndedAt = e.o.Clock.Now()
 	if err := e.st.PutRun(bg, rec); err != nil && runErr == nil {
 		runErr = err
 	}
 	e.afterRun(bg, w, rec)
+	if rs.p != nil && rs.p.spendsCredits {
+		e.noteLowCredits(bg, w, rec)
+	}
 	rep := reportFrom(rec)
+	rs.mu.Lock()
+	rep.Failures = slices.Clone(rs.typed)
+	rs.mu.Unlock()
 	if f := e.o.Observer.RunFinished; f != nil {
 		f(bg, rep)
 	}
@@ -204,6 +215,16 @@ type runState struct {
 	lease   *store.Lease
 	renewed time.Time
 
+	actor string // who ran it ("" for the scheduler)
+	dry   bool   // a preview: nothing is written or sent
+
+	indexes         map[string]*connector.MatchIndex // per node id, under mu
+	creditsSpent    atomic.Int64
+	upper           atomic.Int64 // preview: credits if every account took its maximum
+	expected        atomic.Int64 // preview: credits by the provider's counts
+	expectedUnknown atomic.Bool
+	insufficient    atomic.Bool
+
 	pending map[string]*store.Intent // unresolved intents by account id, read-only once loaded
 	fresh   bool                     // the workflow held no state when the run began
 	members map[string]struct{}      // segment members, only for LeaveOnSegmentExit
@@ -213,6 +234,7 @@ type runState struct {
 	counts     []store.RunNodeCounts
 	paths      [][]int // per node, per output: accounts that left by it
 	errs       []store.RunError
+	typed      []error // errs as errors, for the report returned by Run
 	errCount   int
 	auditLeft  atomic.Int64
 	auditDrop  atomic.Int64
@@ -225,6 +247,7 @@ func (rs *runState) addError(nodeID, account string, err error) {
 	rs.errCount++
 	if len(rs.errs) < maxRunErrors {
 		rs.errs = append(rs.errs, store.RunError{Node: nodeID, Account: account, Err: err.Error()})
+		rs.typed = append(rs.typed, err)
 	}
 }
 
@@ -435,8 +458,8 @@ func (rs *runState) skipWaiting(st *store.AccountState) bool {
 }
 
 func (rs *runState) pollEngagement(ctx context.Context) error {
-	if len(rs.p.readers) == 0 {
-		return nil
+	if len(rs.p.readers) == 0 || rs.dry {
+		return nil // a preview writes no events
 	}
 	var since time.Time
 	runs, err := rs.e.st.ListRuns(ctx, rs.w.ID, 2)
@@ -513,6 +536,10 @@ type item struct {
 	events   []audience.Event
 	haveEvs  bool
 	intent   *store.Intent
+
+	bought      []audience.Contact // contacts the workflow bought for the account
+	haveBought  bool
+	newContacts []audience.Contact // contacts this run's purchase returned
 }
 
 // pathCap is the path capacity each fresh entry gets from its chunk's step
@@ -547,6 +574,10 @@ type chunk struct {
 	epath   []eval.Step // envFor's path
 	refs    []ref       // dispatch's pending items
 	keyBuf  []byte
+
+	records  map[string]connector.Record // record-writing actions: item key → record
+	written  map[string]string           // item key → the target's record id
+	reserved map[string]bool             // intent keys whose credits this chunk reserved
 
 	waiting   int64 // dirty-free waiting accounts seen, flushed by apply
 	auditDrop int64
@@ -899,6 +930,9 @@ func (rs *runState) renewLease(ctx context.Context) error {
 
 // apply writes every changed state, intent and audit row atomically.
 func (c *chunk) apply(ctx context.Context) error {
+	if c.rs.dry {
+		return c.applyDry()
+	}
 	if err := c.rs.renewLease(ctx); err != nil {
 		return err
 	}
@@ -948,6 +982,35 @@ func (c *chunk) apply(ctx context.Context) error {
 	return nil
 }
 
+// applyDry is apply for a preview: nothing is written; counts are merged.
+func (c *chunk) applyDry() error {
+	for _, it := range c.items {
+		if it.dirty {
+			if it.st.Status == store.StatusWaiting {
+				c.waiting++
+			}
+			it.dirty = false
+		}
+	}
+	clear(c.intents)
+	clear(c.audit)
+	c.intents, c.resolve, c.audit = c.intents[:0], c.resolve[:0], c.audit[:0]
+	c.rs.mu.Lock()
+	for i := range c.counts {
+		mergeCounts(&c.rs.counts[i], &c.counts[i])
+		for k, v := range c.paths[i] {
+			c.rs.paths[i][k] += v
+		}
+		clear(c.paths[i])
+	}
+	c.rs.mu.Unlock()
+	if c.waiting > 0 {
+		c.rs.waitingEnd.Add(c.waiting)
+	}
+	c.waiting, c.auditDrop = 0, 0
+	return nil
+}
+
 func mergeCounts(dst, src *store.RunNodeCounts) {
 	dst.Entered += src.Entered
 	dst.Waiting += src.Waiting
@@ -987,6 +1050,11 @@ func (c *chunk) envFor(it *item, pn *pnode) *eval.Env {
 func (c *chunk) prepare(ctx context.Context, pn *pnode, b []*item) error {
 	if pn.needsContacts || pn.people {
 		if err := c.loadContacts(ctx, b); err != nil {
+			return err
+		}
+	}
+	if pn.people {
+		if err := c.loadBought(ctx, b); err != nil {
 			return err
 		}
 	}

@@ -13,8 +13,10 @@ import (
 	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/connector"
 	"github.com/playgraph/playgraph/connector/fake"
+	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/internal/clock"
 	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/memstore"
 )
 
 func TestTemplateBlanks(t *testing.T) {
@@ -68,19 +70,27 @@ func TestTemplatesRun(t *testing.T) {
 			for _, a := range accts {
 				src.SetContacts(a.ID, seller(a.ID, "1"))
 			}
+			if p := fakes["provider"]; p != nil {
+				for _, a := range accts {
+					p.AddStock(a.ID, audience.Contact{ID: a.ID + "-b", LastName: "Buyer", Email: "b@" + a.Domain, Title: "VP", JobLevel: "VP"})
+				}
+			}
 			reg, err := connector.NewRegistry(conns...)
 			require.NoError(t, err)
-			e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg, Segments: playgraph.SegmentMap{"seg": src}})
+			st := memstore.New()
+			led := credit.NewLedger(st, credit.Options{})
+			require.NoError(t, led.CreatePool(ctx, true, credit.Pool{ID: "p", Start: day0.AddDate(0, -1, 0), End: day0.AddDate(1, 0, 0), Total: 100}))
+			_, err = led.Allocate(ctx, true, credit.AllocateRequest{Pool: "p", App: credit.AppAudienceWorkflows, Amount: 100, At: day0})
+			require.NoError(t, err)
+			rules := connector.DefaultMatchRulesFor(crmProfile)
+			e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0), Connectors: reg, Segments: playgraph.SegmentMap{"seg": src},
+				Credits: led, Profiles: map[string]*connector.MappingProfile{"the mapping_profile": crmProfile},
+				MatchRules: map[string]*connector.MatchRules{"the match_rules": &rules}})
 			require.NoError(t, err)
 			wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
 			require.NoError(t, err)
-			if _, err := e.Publish(ctx, admin, wf.ID); err != nil {
-				var pe *playgraph.PublishError
-				if errors.As(err, &pe) && pe.Problems[0].Rule == "action-supported" {
-					t.Skipf("engine does not run %s yet: %v", tpl.Name, err)
-				}
-				require.NoError(t, err)
-			}
+			_, err = e.Publish(ctx, admin, wf.ID)
+			require.NoError(t, err)
 			rep, err := e.Run(ctx, admin, wf.ID)
 			require.NoError(t, err)
 			assert.Contains(t, []store.RunStatus{store.RunCompleted, store.RunCompletedWithTimer}, rep.Status)
@@ -98,6 +108,9 @@ func TestTemplatesRun(t *testing.T) {
 				assert.Len(t, fakes["email"].Delivered(""), 2)
 				assert.Len(t, fakes["sep"].Delivered(""), 4)
 				assert.Len(t, fakes["crm"].Campaign("the crm_campaign"), 4)
+			case playgraph.TemplateNewAudienceCreation:
+				assert.EqualValues(t, 10, rep.CreditsSpent, "one contact bought per account")
+				assert.Len(t, fakes["crm"].Delivered(""), 10)
 			case playgraph.TemplatePaidMedia:
 				assert.Len(t, fakes["linkedin"].Audience("the linkedin_audience"), 4)
 				assert.Len(t, fakes["google"].Audience("the google_audience"), 2)

@@ -149,3 +149,20 @@ func HashID(accountID string) string {
 	sum := sha256.Sum256([]byte("playgraph-tombstone:" + accountID))
 	return hex.EncodeToString(sum[:16])
 }
+
+// PurchasedStore keeps the contacts workflows bought, so later nodes (save
+// purchased contacts, people-level actions) find them. It is an optional
+// concern: the engine requires it only of workflows that purchase
+// contacts. Contacts are keyed by (workflow, account, contact id); putting
+// one again replaces it.
+type PurchasedStore interface {
+	// PutPurchased stores contacts bought for accounts of a workflow (each
+	// contact's AccountID says which).
+	PutPurchased(ctx context.Context, workflowID string, contacts []audience.Contact) error
+	// Purchased returns the contacts bought for the given accounts, keyed
+	// by account id, each account's in the order first stored.
+	Purchased(ctx context.Context, workflowID string, accountIDs []string) (map[string][]audience.Contact, error)
+	// ForgetPurchased erases purchased contacts: one contact of an account,
+	// or every contact of the account when contactID is "".
+	ForgetPurchased(ctx context.Context, workflowID, accountID, contactID string) error
+}

@@ -43,6 +43,8 @@ type Store struct {
 	imu   sync.RWMutex
 	inbox map[string]*userInbox
 	noteN uint64
+
+	bought purchased
 }
 
 // New returns an empty Store.

@@ -1,0 +1,381 @@
+package playgraph_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/playgraph/playgraph"
+	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/connector/fake"
+	"github.com/playgraph/playgraph/credit"
+	"github.com/playgraph/playgraph/internal/clock"
+	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/memstore"
+)
+
+type spendWorld struct {
+	e        *playgraph.Engine
+	st       *memstore.Store
+	ledger   *credit.Ledger
+	provider *fake.Connector
+	crm      *fake.Connector
+	src      *audience.MemorySource
+	wf       playgraph.Workflow
+	opts     *playgraph.Options
+	clk      *clock.Fake
+}
+
+var crmProfile = &connector.MappingProfile{
+	Name: "crm-contacts", Kind: connector.KindContact, Environment: connector.Production,
+	Fields: []connector.FieldMapping{{From: "contact.email", To: "Email"}, {From: "contact.last_name", To: "LastName"}, {From: "name", To: "Company"}},
+}
+
+// newSpendWorld runs the New Audience Creation template (purchase contacts
+// → save to CRM → timer) over n accounts, with stock contacts at the
+// provider and a pool of credits.
+func newSpendWorld(t *testing.T, st store.Store, n, stock int, pool int64) *spendWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &spendWorld{clk: clock.NewFake(day0), src: &audience.MemorySource{}}
+	w.clk.AutoAdvance = true
+	w.st, _ = st.(*memstore.Store)
+	cst, ok := st.(credit.Store)
+	if !ok {
+		cst = memstore.New()
+	}
+	w.ledger = credit.NewLedger(cst, credit.Options{})
+	require.NoError(t, w.ledger.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: pool}))
+	_, err := w.ledger.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: pool, User: "ada", At: day0})
+	require.NoError(t, err)
+	w.provider = fake.New("provider", fake.WithDedupe())
+	w.crm = fake.New("crm", fake.WithDedupe())
+	for i := range n {
+		id := fmt.Sprintf("acct-%02d", i)
+		require.NoError(t, w.src.Add(&audience.Account{ID: id, Name: "Company " + id, Domain: id + ".example"}))
+		for j := range stock {
+			w.provider.AddStock(id, audience.Contact{ID: fmt.Sprintf("%s-p%d", id, j), FirstName: "Bo", LastName: fmt.Sprintf("Buyer%d", j),
+				Email: fmt.Sprintf("p%d@%s.example", j, id), Title: "VP Marketing", JobLevel: "VP"})
+		}
+	}
+	reg, err := connector.NewRegistry(w.provider, w.crm)
+	require.NoError(t, err)
+	rules := connector.DefaultMatchRulesFor(crmProfile)
+	w.opts = &playgraph.Options{
+		Store: st, Clock: w.clk, Connectors: reg, Credits: w.ledger,
+		Segments:   playgraph.SegmentMap{"seg": w.src},
+		Profiles:   map[string]*connector.MappingProfile{"crm-contacts": crmProfile},
+		MatchRules: map[string]*connector.MatchRules{"crm-dedupe": &rules},
+		Retry:      playgraph.RetryPolicy{Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50},
+		BatchSize:  4, LeaseTTL: time.Minute,
+	}
+	w.e, err = playgraph.New(w.opts)
+	require.NoError(t, err)
+	tpl, _ := playgraph.TemplateByName(playgraph.TemplateNewAudienceCreation)
+	g, err := tpl.Fill(map[string]string{"segment": "seg", "provider_connector": "provider", "crm_connector": "crm", "mapping_profile": "crm-contacts", "match_rules": "crm-dedupe"})
+	require.NoError(t, err)
+	w.wf, err = w.e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = w.e.Publish(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	return w
+}
+
+func (w *spendWorld) balance(t *testing.T) credit.Balance {
+	b, err := w.ledger.Balance(context.Background(), credit.AppAudienceWorkflows, w.clk.Now())
+	require.NoError(t, err)
+	return b
+}
+
+func (w *spendWorld) atNodes(t *testing.T) map[string]int {
+	out := map[string]int{}
+	for a := range w.src.Members(context.Background()) {
+		pos, err := w.e.Where(context.Background(), viewer, w.wf.ID, a.ID)
+		if errors.Is(err, playgraph.ErrNotFound) {
+			out["none"]++
+			continue
+		}
+		require.NoError(t, err)
+		out[pos.Node+"/"+pos.Status.String()]++
+	}
+	return out
+}
+
+func TestPurchaseSaveTimerChain(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 10, 4, 100)
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RunCompletedWithTimer, rep.Status)
+	// 10 accounts × 3 contacts (max per account) × 1 credit.
+	assert.EqualValues(t, 30, rep.CreditsSpent)
+	b := w.balance(t)
+	assert.EqualValues(t, 30, b.Spent)
+	assert.EqualValues(t, 70, b.Available)
+	assert.Len(t, w.crm.Delivered(fake.OpWriteRecords), 30, "every purchased contact saved once")
+	assert.Equal(t, map[string]int{"wait/waiting": 10}, w.atNodes(t))
+
+	// Runs later change nothing: nothing bought or saved again.
+	for range 2 {
+		rep, err = w.e.Run(ctx, admin, w.wf.ID)
+		require.NoError(t, err)
+		assert.Zero(t, rep.CreditsSpent)
+	}
+	assert.Len(t, w.provider.Received(fake.OpPurchase), 10)
+	assert.Len(t, w.crm.Received(fake.OpWriteRecords), 30)
+	assert.EqualValues(t, 30, w.balance(t).Spent)
+	w.clk.Set(day0.AddDate(0, 0, 8))
+	rep, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RunCompleted, rep.Status)
+}
+
+func TestPurchaseLessThanMaxReleasesTheRest(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 4, 1, 100) // one contact in stock each
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.EqualValues(t, 4, rep.CreditsSpent)
+	b := w.balance(t)
+	assert.EqualValues(t, 4, b.Spent)
+	assert.EqualValues(t, 0, b.Reserved)
+	assert.EqualValues(t, 96, b.Available)
+}
+
+// purchasedFaultStore adds the purchased-contacts concern to a faultStore.
+type purchasedFaultStore struct {
+	*faultStore
+	ps *memstore.Store
+}
+
+func (s *purchasedFaultStore) PutPurchased(ctx context.Context, wf string, cs []audience.Contact) error {
+	crash, err := s.step()
+	if err != nil {
+		return err
+	}
+	if err := s.ps.PutPurchased(ctx, wf, cs); err != nil {
+		return err
+	}
+	if crash {
+		return errCrash
+	}
+	return nil
+}
+
+func (s *purchasedFaultStore) Purchased(ctx context.Context, wf string, ids []string) (map[string][]audience.Contact, error) {
+	if _, err := s.step(); err != nil {
+		return nil, err
+	}
+	return s.ps.Purchased(ctx, wf, ids)
+}
+
+func (s *purchasedFaultStore) ForgetPurchased(ctx context.Context, wf, a, c string) error {
+	return s.ps.ForgetPurchased(ctx, wf, a, c)
+}
+
+// TestPurchaseChainSurvivesCrashes crashes the first run at a random store
+// operation; after re-running, nothing is spent twice and no contact is
+// saved twice.
+func TestPurchaseChainSurvivesCrashes(t *testing.T) {
+	seeds := 60
+	if testing.Short() {
+		seeds = 15
+	}
+	ctx := context.Background()
+	crashed := 0
+	for seed := range seeds {
+		ms := memstore.New()
+		fs := &faultStore{Store: ms, failAt: -1, itemsOf: map[string][]string{}, done: map[string]bool{}}
+		st := &purchasedFaultStore{faultStore: fs, ps: ms}
+		w := newSpendWorld(t, st, 8, 4, 1000)
+		fs.mu.Lock()
+		fs.failAt = fs.ops + 1 + seed%25
+		fs.after = seed%2 == 0
+		fs.mu.Unlock()
+		_, _ = w.e.Run(ctx, admin, w.wf.ID)
+		if fs.isDead() {
+			crashed++
+		}
+		fs.heal()
+		w.clk.Advance(w.opts.LeaseTTL + time.Minute)
+		e2, err := playgraph.New(w.opts)
+		require.NoError(t, err)
+		for range 3 {
+			_, err := e2.Run(ctx, admin, w.wf.ID)
+			require.NoError(t, err, "seed %d", seed)
+		}
+		bought, err := ms.Purchased(ctx, w.wf.ID, idsOf(w.src))
+		require.NoError(t, err)
+		n := 0
+		for _, cs := range bought {
+			n += len(cs)
+		}
+		assert.Equal(t, 24, n, "seed %d: 8 accounts × 3 contacts bought", seed)
+		b := w.balance(t)
+		assert.EqualValues(t, n, b.Spent, "seed %d: credits spent = contacts bought × price, once", seed)
+		assert.EqualValues(t, 0, b.Reserved, "seed %d: nothing left held", seed)
+		assert.Len(t, w.crm.Delivered(fake.OpWriteRecords), n, "seed %d: each contact saved once", seed)
+		recs := map[string]int{}
+		for _, it := range w.crm.Delivered(fake.OpWriteRecords) {
+			recs[it.ContactID]++
+		}
+		for c, k := range recs {
+			assert.Equal(t, 1, k, "seed %d: contact %s saved under two keys", seed, c)
+		}
+	}
+	t.Logf("%d seeds, %d crashed runs", seeds, crashed)
+}
+
+func idsOf(src *audience.MemorySource) []string {
+	var out []string
+	for a := range src.Members(context.Background()) {
+		out = append(out, a.ID)
+	}
+	return out
+}
+
+func TestCreditsRunOut(t *testing.T) {
+	ctx := context.Background()
+	// 10 accounts each reserve 3 credits; the pool has 20: six are served.
+	w := newSpendWorld(t, memstore.New(), 10, 4, 20)
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RunCompletedWithTimerAndErrors, rep.Status)
+	var ie *playgraph.InsufficientCreditsError
+	found := false
+	for _, f := range rep.Failures {
+		if errors.Is(f, credit.ErrInsufficientCredits) {
+			found = true
+			require.True(t, errors.As(f, &ie))
+			assert.Equal(t, "buy", ie.Node)
+			assert.EqualValues(t, 3, ie.Credits)
+		}
+	}
+	assert.True(t, found, "an error matching credit.ErrInsufficientCredits")
+	b := w.balance(t)
+	assert.EqualValues(t, 18, b.Spent)
+	assert.LessOrEqual(t, b.Spent, int64(20))
+	at := w.atNodes(t)
+	assert.Equal(t, map[string]int{"wait/waiting": 6, "buy/blocked": 4}, at, "served + waiting = accounts at the node; none partly served")
+	for a := range w.src.Members(ctx) {
+		pos, err := w.e.Where(ctx, viewer, w.wf.ID, a.ID)
+		require.NoError(t, err)
+		if pos.Status == store.StatusBlocked {
+			assert.Zero(t, pos.Failures, "waiting for credits is not a failed attempt")
+		}
+	}
+	inbox, err := w.e.Inbox(ctx, admin, true)
+	require.NoError(t, err)
+	kinds := map[store.NotificationKind]int{}
+	for _, n := range inbox {
+		kinds[n.Kind]++
+	}
+	assert.Equal(t, 1, kinds[store.NoteCreditsInsufficient])
+
+	// A second run without a top-up serves nobody and spends nothing.
+	rep, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Zero(t, rep.CreditsSpent)
+
+	// Top up: the next run serves the rest; a further run changes nothing.
+	_, err = w.ledger.SetPoolTotal(ctx, true, "2026", 40)
+	require.NoError(t, err)
+	_, err = w.e.DistributeCredits(ctx, admin, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 40})
+	require.NoError(t, err)
+	rep, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.EqualValues(t, 12, rep.CreditsSpent)
+	assert.Equal(t, map[string]int{"wait/waiting": 10}, w.atNodes(t))
+	rep, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Zero(t, rep.CreditsSpent)
+	assert.EqualValues(t, 30, w.balance(t).Spent)
+	assert.Len(t, w.crm.Delivered(fake.OpWriteRecords), 30)
+
+	_, err = w.e.DistributeCredits(ctx, playgraph.Actor{UserID: "m", Role: playgraph.RoleMarketing}, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 1})
+	assert.ErrorIs(t, err, playgraph.ErrForbidden)
+}
+
+func TestPublishNeedsCredits(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 1, 1, 10)
+	e, err := playgraph.New(&playgraph.Options{Store: memstore.New(), Connectors: w.opts.Connectors, Profiles: w.opts.Profiles, MatchRules: w.opts.MatchRules})
+	require.NoError(t, err)
+	g, err := w.e.Graph(ctx, viewer, w.wf.ID, 1)
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	var pe *playgraph.PublishError
+	require.True(t, errors.As(err, &pe), "%v", err)
+	assert.Equal(t, "credits", pe.Problems[0].Rule)
+	assert.Equal(t, "buy", pe.Problems[0].Node)
+}
+
+func TestPreviewWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 10, 2, 100)
+	countsBefore, err := w.st.Counts(ctx, w.wf.ID)
+	require.NoError(t, err)
+	balBefore := w.balance(t)
+
+	pre, err := w.e.Preview(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Empty(t, w.provider.Writes(), "no purchase")
+	assert.Empty(t, w.crm.Writes(), "no record written")
+	assert.NotEmpty(t, w.provider.Reads(), "it may count available contacts")
+	assert.Equal(t, balBefore, w.balance(t), "ledger unchanged")
+	countsAfter, err := w.st.Counts(ctx, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, countsBefore, countsAfter, "state unchanged")
+	runs, err := w.e.Runs(ctx, viewer, w.wf.ID, 0)
+	require.NoError(t, err)
+	assert.Empty(t, runs, "no run recorded")
+	inbox, err := w.e.Inbox(ctx, admin, false)
+	require.NoError(t, err)
+	require.Len(t, inbox, 1)
+	assert.Equal(t, store.NotePreviewReady, inbox[0].Kind)
+	// Upper bound: 10 accounts × 3 max × 1 credit; expected: 2 in stock each.
+	assert.Equal(t, playgraph.CreditEstimate{UpperBound: 30, Expected: 20, ExpectedKnown: true}, pre.Credits)
+
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.EqualValues(t, 20, rep.CreditsSpent)
+	for _, id := range []string{"start", "buy", "save", "wait"} {
+		assert.Equal(t, rep.Counts[id].Entered, pre.Counts[id].Entered, "%s entered", id)
+		assert.Equal(t, rep.Counts[id].Paths, pre.Counts[id].Paths, "%s paths", id)
+		assert.Equal(t, rep.Counts[id].Waiting, pre.Counts[id].Waiting, "%s waiting", id)
+	}
+
+	_, err = w.e.Preview(ctx, viewer, w.wf.ID)
+	assert.ErrorIs(t, err, playgraph.ErrForbidden)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = w.e.Preview(cctx, admin, w.wf.ID)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestPreviewMatchesRunOnCompetitorPlay(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, competitorAccounts(40)...)
+	for a := range w.src.Members(ctx) {
+		w.src.SetContacts(a.ID, seller(a.ID, "1"))
+	}
+	pre, err := w.e.Preview(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Empty(t, w.sep.Writes())
+	assert.Empty(t, w.linkedin.Writes())
+	rep := w.run(t)
+	for id, c := range rep.Counts {
+		assert.Equal(t, c.Entered, pre.Counts[id].Entered, id)
+		assert.Equal(t, c.Paths, pre.Counts[id].Paths, id)
+		assert.Equal(t, c.Waiting, pre.Counts[id].Waiting, id)
+		assert.Equal(t, c.Sent, pre.Counts[id].Sent, id)
+	}
+}
