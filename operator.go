@@ -174,3 +174,50 @@ func (e *Engine) Activations(ctx context.Context, actor Actor, segmentID string)
 	}
 	return out, nil
 }
+
+// RetryAccount retries now the action an account failed at (or is
+// blocked at for credits): a run of the workflow restricted to that
+// account, recorded in run history like any run. The account then
+// advances as far as it can. It fails with ErrState when the account is
+// not failed or blocked.
+func (e *Engine) RetryAccount(ctx context.Context, actor Actor, workflowID, accountID string) (RunReport, error) {
+	if err := actor.require(PermEdit, "retry an account's action"); err != nil {
+		return RunReport{}, err
+	}
+	w, err := e.getWorkflow(ctx, workflowID)
+	if err != nil {
+		return RunReport{}, err
+	}
+	if w.Status != store.WorkflowPublished {
+		return RunReport{}, fmt.Errorf("%w: workflow %s is %s", ErrNotPublished, workflowID, w.Status)
+	}
+	sts, err := e.st.GetStates(ctx, workflowID, []string{accountID})
+	if err != nil {
+		return RunReport{}, err
+	}
+	switch sts[0].Status {
+	case store.StatusFailed, store.StatusBlocked:
+	case store.StatusNone, store.StatusForgotten:
+		return RunReport{}, fmt.Errorf("%w: account %q in workflow %s", ErrNotFound, accountID, workflowID)
+	default:
+		return RunReport{}, fmt.Errorf("%w: account %q is %s, not failed", ErrState, accountID, sts[0].Status)
+	}
+	return e.runOnly(ctx, w, actor.UserID, accountID)
+}
+
+// noteFiles posts a "file ready" notification for what connectors
+// published at the end of a run.
+func (e *Engine) noteFiles(ctx context.Context, w store.Workflow, rec store.Run) {
+	var ns []store.Notification
+	for _, loc := range rec.Published {
+		for _, u := range uniqueUsers(w.Owner, rec.Actor) {
+			ns = append(ns, store.Notification{User: u, Kind: store.NoteFileReady, Workflow: w.ID, Run: rec.ID,
+				Message: fmt.Sprintf("Workflow %q published %s", w.Name, loc), At: rec.EndedAt})
+		}
+	}
+	if len(ns) > 0 {
+		if err := e.st.PostNotifications(ctx, ns); err != nil {
+			e.o.Logger.Warn("playgraph: post notifications", "workflow", w.ID, "err", err)
+		}
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/playgraph/playgraph"
 	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/eval"
 	"github.com/playgraph/playgraph/graph"
 	"github.com/playgraph/playgraph/internal/plays"
@@ -119,6 +121,18 @@ func TestPermissionMatrix(t *testing.T) {
 		"Forget": {playgraph.PermAdmin, func(e *playgraph.Engine, a playgraph.Actor, w *world) error {
 			return e.Forget(ctx, a, "a")
 		}},
+		"Preview": {playgraph.PermEdit, func(e *playgraph.Engine, a playgraph.Actor, w *world) error {
+			_, err := e.Preview(ctx, a, w.wf.ID)
+			return err
+		}},
+		"RetryAccount": {playgraph.PermEdit, func(e *playgraph.Engine, a playgraph.Actor, w *world) error {
+			_, err := e.RetryAccount(ctx, a, w.wf.ID, "a")
+			return err
+		}},
+		"DistributeCredits": {playgraph.PermAdmin, func(e *playgraph.Engine, a playgraph.Actor, w *world) error {
+			_, err := e.DistributeCredits(ctx, a, credit.AllocateRequest{Pool: "p", App: credit.AppAudienceWorkflows, Amount: 1})
+			return err
+		}},
 	}
 	roles := []playgraph.Role{playgraph.RolePrimaryAdmin, playgraph.RoleAdmin, playgraph.RoleMarketing, playgraph.RoleOperations, playgraph.RoleViewOnly, 0}
 	for name, m := range methods {
@@ -163,4 +177,33 @@ func TestPermissionMatrix(t *testing.T) {
 		assert.Equal(t, tc.edit, a.Can(playgraph.PermEdit), "%v edit", tc.role)
 		assert.Equal(t, tc.admin, a.Can(playgraph.PermAdmin), "%v admin", tc.role)
 	}
+}
+
+func TestRetryAccountNow(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, &audience.Account{ID: "a", ResearchedCompetitors: []string{"globex"}}, &audience.Account{ID: "b", ResearchedCompetitors: []string{"hooli"}})
+	w.linkedin.FailKey(playgraph.ActionKey(w.wf.ID, plays.CRLinkedIn, "a", 1), connector.StatusTransient, 3)
+	w.run(t)
+	assert.Equal(t, store.StatusFailed, w.where(t, "a").Status)
+	_, err := w.e.RetryAccount(ctx, admin, w.wf.ID, "b")
+	assert.ErrorIs(t, err, playgraph.ErrState, "b is not failed")
+	rep, err := w.e.RetryAccount(ctx, admin, w.wf.ID, "a")
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Counts[plays.CRLinkedIn].Sent)
+	assert.Equal(t, plays.CRWait, w.where(t, "a").Node)
+	_, err = w.e.RetryAccount(ctx, admin, w.wf.ID, "zz")
+	assert.ErrorIs(t, err, playgraph.ErrNotFound)
+}
+
+func TestFileReadyNotification(t *testing.T) {
+	w := newWorld(t, &audience.Account{ID: "a", ResearchedCompetitors: []string{"globex"}})
+	rep := w.run(t)
+	assert.Equal(t, []string{"fake://linkedin"}, rep.Published)
+	inbox, err := w.e.Inbox(context.Background(), admin, true)
+	require.NoError(t, err)
+	require.Len(t, inbox, 1)
+	assert.Equal(t, store.NoteFileReady, inbox[0].Kind)
+	assert.Contains(t, inbox[0].Message, "fake://linkedin")
+	rep = w.run(t)
+	assert.Empty(t, rep.Published, "nothing new published")
 }

@@ -87,6 +87,12 @@ func (e *Engine) Run(ctx context.Context, actor Actor, workflowID string) (RunRe
 }
 
 func (e *Engine) run(ctx context.Context, w store.Workflow, actorID string) (RunReport, error) {
+	return e.runOnly(ctx, w, actorID, "")
+}
+
+// runOnly is run, restricted to one account already in the flow when only
+// is set.
+func (e *Engine) runOnly(ctx context.Context, w store.Workflow, actorID, only string) (RunReport, error) {
 	if err := ctx.Err(); err != nil {
 		return RunReport{}, err
 	}
@@ -110,7 +116,7 @@ func (e *Engine) run(ctx context.Context, w store.Workflow, actorID string) (Run
 	if err := e.st.PutRun(ctx, rec); err != nil {
 		return RunReport{}, err
 	}
-	rs := &runState{e: e, w: w, runID: runID, now: now, fence: lease.Token, lease: rsLease, renewed: now, actor: actorID}
+	rs := &runState{e: e, w: w, runID: runID, now: now, fence: lease.Token, lease: rsLease, renewed: now, actor: actorID, only: only}
 	rs.auditLeft.Store(int64(e.o.Retention.AuditRows))
 	runErr := rs.execute(ctx)
 	if errors.Is(runErr, store.ErrFenced) {
@@ -127,7 +133,7 @@ func (e *Engine) run(ctx context.Context, w store.Workflow, actorID string) (Run
 				rs.addError("", "", fmt.Errorf("end of run for connector %s: %w", f.Name(), err))
 				continue
 			}
-			if pub.Location != "" {
+			if pub.Location != "" && pub.Items > 0 {
 				published = append(published, pub.Location)
 			}
 		}
@@ -140,6 +146,7 @@ func (e *Engine) run(ctx context.Context, w store.Workflow, actorID string) (Run
 		runErr = err
 	}
 	e.afterRun(bg, w, rec)
+	e.noteFiles(bg, w, rec)
 	if rs.p != nil && rs.p.spendsCredits {
 		e.noteLowCredits(bg, w, rec)
 	}
@@ -216,6 +223,7 @@ type runState struct {
 	renewed time.Time
 
 	actor string // who ran it ("" for the scheduler)
+	only  string // RetryAccount: the one account to process
 	dry   bool   // a preview: nothing is written or sent
 
 	indexes         map[string]*connector.MatchIndex // per node id, under mu
@@ -344,6 +352,9 @@ func (rs *runState) execute(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
+			if rs.only != "" && st.Account != rs.only {
+				continue
+			}
 			if rs.skipWaiting(&st) {
 				continue
 			}
@@ -358,6 +369,9 @@ func (rs *runState) execute(ctx context.Context) error {
 		return err
 	}
 
+	if rs.only != "" {
+		return nil // a retry of one account: no entries
+	}
 	// Phase 2: segment members not yet in the flow enter.
 	return rs.phase(ctx, func(submit func(func(context.Context) error) bool) error {
 		var chunk []*audience.Account
