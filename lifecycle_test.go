@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -162,4 +163,32 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, w.e.Delete(ctx, admin, dup.ID))
 	_, err = w.e.Workflow(ctx, viewer, dup.ID)
 	assert.ErrorIs(t, err, playgraph.ErrNotFound)
+}
+
+func TestCountsAndNextWake(t *testing.T) {
+	ctx := context.Background()
+	w := newWorld(t, &audience.Account{ID: "a", ResearchedCompetitors: []string{"globex"}}, &audience.Account{ID: "b", ResearchedCompetitors: []string{"acme"}})
+	_, ok, err := w.e.NextWake(ctx, viewer, w.wf.ID)
+	require.NoError(t, err)
+	assert.False(t, ok)
+	w.run(t)
+	counts, err := w.e.Counts(ctx, viewer, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, counts[plays.CRWait].Waiting)
+	assert.Equal(t, 1, counts[plays.CRSEPTop].Exited)
+	next, ok, err := w.e.NextWake(ctx, viewer, w.wf.ID)
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, day0.AddDate(0, 0, 14), next)
+	_, err = w.e.Counts(ctx, playgraph.Actor{}, w.wf.ID)
+	assert.ErrorIs(t, err, playgraph.ErrForbidden)
+}
+
+func TestManualClock(t *testing.T) {
+	c := playgraph.NewManualClock(day0, true)
+	require.NoError(t, c.Sleep(context.Background(), time.Hour))
+	assert.Equal(t, day0.Add(time.Hour), c.Now())
+	c.Advance(time.Hour)
+	c.Set(day0) // never backwards
+	assert.Equal(t, day0.Add(2*time.Hour), c.Now())
 }

@@ -185,3 +185,36 @@ func (e *Engine) MarkRead(ctx context.Context, actor Actor, ids ...string) error
 	}
 	return e.st.MarkRead(ctx, actor.UserID, ids)
 }
+
+// Counts returns how many accounts are at each node of a workflow now, by
+// status.
+func (e *Engine) Counts(ctx context.Context, actor Actor, workflowID string) (map[string]store.NodeCounts, error) {
+	if err := actor.require(PermRead, "read counts"); err != nil {
+		return nil, err
+	}
+	if _, err := e.getWorkflow(ctx, workflowID); err != nil {
+		return nil, err
+	}
+	return e.st.Counts(ctx, workflowID)
+}
+
+// NextWake returns the earliest time an account waiting at a timer of the
+// workflow is due (ok false when none waits). Accounts whose timer has
+// conditions may move on earlier, when the conditions hold.
+func (e *Engine) NextWake(ctx context.Context, actor Actor, workflowID string) (next time.Time, ok bool, err error) {
+	if err := actor.require(PermRead, "read wake times"); err != nil {
+		return time.Time{}, false, err
+	}
+	if _, err := e.getWorkflow(ctx, workflowID); err != nil {
+		return time.Time{}, false, err
+	}
+	for st, err := range e.st.ScanStates(ctx, workflowID, store.StatusWaiting) {
+		if err != nil {
+			return time.Time{}, false, err
+		}
+		if !st.WakeAt.IsZero() && (!ok || st.WakeAt.Before(next)) {
+			next, ok = st.WakeAt, true
+		}
+	}
+	return next, ok, nil
+}
