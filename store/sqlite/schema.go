@@ -149,7 +149,7 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 			return err
 		}
 		if cur > len(migrations) {
-			return fmt.Errorf("%w: %s has schema version %d, this build knows up to %d", ErrSchemaTooNew, s.path, cur, len(migrations))
+			return fmt.Errorf("%w: the file is at version %d, this build knows up to %d; open it with a newer build", ErrSchemaTooNew, cur, len(migrations))
 		}
 		if cur == 0 {
 			if _, err := s.wc.ExecContext(ctx, versionTable); err != nil {
@@ -167,7 +167,7 @@ func (s *Store) migrateTo(ctx context.Context, target int) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("sqlite: %s: schema: %w", s.path, err)
+		return fmt.Errorf("sqlite: %s: %w", s.path, err)
 	}
 	return nil
 }

@@ -1,8 +1,14 @@
 package sqlite_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/playgraph/playgraph/store"
 	"github.com/playgraph/playgraph/store/sqlite"
@@ -22,4 +28,99 @@ func open(t testing.TB, opts ...sqlite.Option) *sqlite.Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func() store.Store { return open(t) })
+}
+
+// A batch cancelled while it is written leaves nothing, and the store
+// goes on.
+func TestApplyCancelled(t *testing.T) {
+	s := open(t)
+	b := &store.Batch{}
+	for i := range 20_000 {
+		b.States = append(b.States, store.AccountState{Account: fmt.Sprintf("a%05d", i), Status: store.StatusActive, Node: "n", Entry: 1})
+	}
+	cancelled := 0
+	for _, d := range []time.Duration{0, 100 * time.Microsecond, time.Millisecond, 5 * time.Millisecond} {
+		ctx, cancel := context.WithTimeout(t.Context(), d)
+		err := s.Apply(ctx, "wf", b)
+		cancel()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, context.DeadlineExceeded) && !strings.Contains(err.Error(), "interrupt") {
+			t.Fatalf("cancelled Apply: %v", err)
+		}
+		cancelled++
+		c, err := s.Counts(t.Context(), "wf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(c) != 0 {
+			t.Fatalf("a cancelled Apply wrote %v", c)
+		}
+	}
+	if cancelled == 0 {
+		t.Fatal("no Apply was cancelled")
+	}
+	if err := s.Apply(t.Context(), "wf", b); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Counts(t.Context(), "wf")
+	if err != nil || c["n"].Active != len(b.States) {
+		t.Fatalf("after cancelled batches: %v, %v", c, err)
+	}
+}
+
+// Writers in two Stores on one file (as two processes) interleave whole
+// batches of different workflows, and each reads the other's writes.
+func TestTwoWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "two.db")
+	var stores [2]*sqlite.Store
+	for i := range stores {
+		s, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	const rounds = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 2)
+	for i, s := range stores {
+		wg.Go(func() {
+			wf := fmt.Sprintf("wf%d", i)
+			for r := range rounds {
+				b := &store.Batch{}
+				for j := range 100 {
+					b.States = append(b.States, store.AccountState{Account: fmt.Sprintf("a%d", j), Status: store.StatusActive,
+						Node: fmt.Sprintf("n%d", r), Entry: 1, Path: []store.Step{{Node: fmt.Sprintf("n%d", r)}}})
+				}
+				b.Audit = []store.AuditRow{{Run: wf + "-run", Account: "a0", Node: "n", Event: "e"}}
+				if err := s.Apply(t.Context(), wf, b); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for i := range stores {
+		other := stores[1-i]
+		c, err := other.Counts(t.Context(), fmt.Sprintf("wf%d", i))
+		if err != nil || c[fmt.Sprintf("n%d", rounds-1)].Active != 100 || len(c) != 1 {
+			t.Fatalf("wf%d read through the other store: %v, %v", i, c, err)
+		}
+		got, err := other.GetStates(t.Context(), fmt.Sprintf("wf%d", i), []string{"a7"})
+		if err != nil || got[0].Path[0].Node != fmt.Sprintf("n%d", rounds-1) {
+			t.Fatalf("wf%d a7 read through the other store: %+v, %v", i, got, err)
+		}
+		rows, err := other.Audit(t.Context(), fmt.Sprintf("wf%d-run", i), 0, 0)
+		if err != nil || len(rows) != rounds {
+			t.Fatalf("wf%d audit through the other store: %d rows, %v", i, len(rows), err)
+		}
+	}
 }

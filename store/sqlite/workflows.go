@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -69,8 +70,14 @@ func blob(b []byte) any {
 }
 
 // wrap adds context to err unless it already carries a sentinel of
-// package store or this package.
+// package store or this package (and so says what failed).
 func wrap(what string, err error) error {
+	for _, s := range []error{store.ErrNotFound, store.ErrConflict, store.ErrLeaseHeld, store.ErrFenced, store.ErrInvalid,
+		ErrClosed, context.Canceled, context.DeadlineExceeded} {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
 	return fmt.Errorf("sqlite: %s: %w", what, err)
 }
 
