@@ -341,3 +341,59 @@ func bareLoop(progs []*eval.Program, accts []*audience.Account) int {
 	}
 	return total
 }
+
+// BenchmarkPreview measures Engine.Preview of the competitor research play
+// with expression filters over 1M generated accounts (memstore, no-op
+// connectors), the workflow published and never run: the preview simulates
+// the entry run that BenchmarkRun measures, writing nothing. One engine and
+// workflow serve every iteration (a preview changes no state; it posts one
+// notification). Metrics: s/preview and accounts/s (wall time),
+// cpu-ns/account (process CPU time during the previews, all threads).
+func BenchmarkPreview(b *testing.B) {
+	accts := accountsFor(b, 1_000_000)
+	ctx := context.Background()
+	admin := playgraph.Actor{UserID: "ada", Role: playgraph.RoleAdmin}
+	reg, err := connector.NewRegistry(
+		&noopConn{connector.NewBase("outreach", connector.Limits{})},
+		&noopConn{connector.NewBase("linkedin", connector.Limits{})},
+	)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e, err := playgraph.New(&playgraph.Options{
+		Store: memstore.New(), Clock: clock.NewFake(benchNow), Connectors: reg,
+		Segments: playgraph.SegmentMap{plays.CRSegment: &sliceSource{accts: accts}},
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	g, err := exprPlay().Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := e.Publish(ctx, admin, wf.ID); err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	var cpu int64
+	var waiting int
+	b.ResetTimer()
+	for range b.N {
+		cpu0 := cpuNanos()
+		rep, err := e.Preview(ctx, admin, wf.ID)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuNanos() - cpu0
+		waiting = rep.Counts[plays.CRWait].Waiting
+	}
+	b.StopTimer()
+	reportRate(b, len(accts))
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/preview")
+	b.ReportMetric(float64(cpu)/float64(b.N*len(accts)), "cpu-ns/account")
+	b.ReportMetric(float64(waiting), "waiting")
+}
