@@ -18,6 +18,7 @@ type accountSpec struct {
 	a        *audience.Account
 	contacts []audience.Contact
 	n        int // generated contacts, when contacts is nil
+	stock    int // contacts to add to the providers' stock (see Stock)
 }
 
 // Stage sets the buying stage by name: "Target", "Awareness",
@@ -154,8 +155,9 @@ var personas = []struct{ first, last, title, level, function string }{
 //
 // Defaults: name from the id ("acme.com": "Acme"), 1,000 employees, US,
 // Software, buying stage Awareness, intent 50, profile fit Moderate, no
-// competitors or keywords, and 2 contacts (see [Contacts]). A bad option
-// fails the test.
+// competitors or keywords, and 2 contacts (see [Contacts]); nothing in
+// stock at the contact provider (see [Stock]). A bad option fails the
+// test.
 func (p *Play) Account(id string, opts ...AccountOption) *audience.Account {
 	p.tb.Helper()
 	id = strings.TrimSpace(id)
@@ -208,6 +210,9 @@ func (p *Play) Account(id string, opts ...AccountOption) *audience.Account {
 	p.Add(a)
 	if p.src != nil {
 		p.src.SetContacts(a.ID, cs...)
+	}
+	if err := p.addStock(a, s.stock); err != nil {
+		p.tb.Fatalf("playtest: account %q: %v", id, err)
 	}
 	return a
 }

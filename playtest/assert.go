@@ -225,7 +225,7 @@ func (p *Play) counts() (map[string]int, error) {
 	if !p.live() {
 		return nil, errors.New("no engine")
 	}
-	nc, err := p.st.Counts(context.Background(), p.wf.ID)
+	nc, err := p.e.Counts(context.Background(), Actor, p.wf.ID)
 	if err != nil {
 		return nil, err
 	}

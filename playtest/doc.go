@@ -3,11 +3,11 @@
 // lines, time you move by hand, and assertions that read like the play.
 //
 // [New] takes your test's testing.TB and a built graph, and gives you a
-// [Play]: a playgraph.Engine on an in-memory store (store/memstore), a fake
-// clock fixed at [DefaultStart], a fake connector (connector/fake, deduping
-// on idempotency keys) for every connector the graph's actions name, and
-// the graph's start segment served by an in-memory segment you fill with
-// [Play.Account]. The graph is created and published as a workflow; if it
+// [Play]: a playgraph.Engine on an in-memory store (store/memstore), a
+// playgraph.ManualClock fixed at [DefaultStart], a fake connector
+// (connector/fake, deduping on idempotency keys) for every connector the
+// graph's actions name, a credit pool, and the graph's start segment
+// served by an in-memory segment you fill with [Play.Account]. The graph is created and published as a workflow; if it
 // cannot be published the test fails with every problem listed.
 // Constructors and actions fail the test instead of returning errors;
 // assertions report with t.Errorf and return whether they held.
@@ -63,7 +63,9 @@
 // # Time
 //
 // Nothing waits for real: the clock moves only when the Play moves it, and
-// retry backoff takes no time, so a 30-day timer runs in milliseconds.
+// retry backoff takes no real time (the clock moves on by the backoff, as
+// time would pass in a deployment), so a 30-day timer runs in
+// milliseconds.
 // [Play.Run] runs the workflow at the clock's now. [Play.Advance] and
 // [Play.AdvanceTo] move the clock; a workflow with a [Schedule] runs every
 // due occurrence on the way, at its due time, as a deployment calling
@@ -100,6 +102,27 @@
 //
 // # Credits
 //
-// Credit pools and credit assertions arrive with the engine's credit work;
-// see the TODO(credits) note in the source.
+// Every Play has a credit ledger on its memstore with one pool, from the
+// start for ten years, all of it allocated to audience workflows:
+// [DefaultCredits] unless [Credits] says otherwise. Purchase-contacts
+// nodes buy from their fake provider what you put in stock with the
+// account option [Stock]; save-contacts and create-account nodes write
+// through a mapping profile and match rules that New makes for every name
+// the graph uses, unless [Profile] and [MatchRules] give your own.
+//
+//	p := playtest.New(t, g, playtest.Credits(20))
+//	p.Account("acme.com", playtest.Stock(4)) // 4 contacts to buy
+//	p.Run()
+//	p.AssertCreditsSpent(t, 3) // the node buys up to 3, at 1 credit each
+//	p.AssertCredits(t, 17)
+//	p.TopUp(10)
+//
+// [Play.AssertCreditsSpent] checks both what the runs report and what the
+// ledger recorded; [Play.AssertCredits] checks what is available now.
+// Their failure messages show the credits each run spent, the balance and
+// the accounts waiting for credits at each node. Accounts that find too
+// few credits wait at their node (blocked, not failed) until
+// [Play.TopUp] adds some; [Play.RunUntilIdle] does not wait for them.
+// [Play.Preview] shows what the next run would do and spend, writing
+// nothing; [Play.Balance] returns the balance.
 package playtest

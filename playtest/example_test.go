@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/playgraph/playgraph"
 	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/eval"
 	"github.com/playgraph/playgraph/graph"
@@ -128,4 +129,35 @@ func ExamplePlay_AssertPath_failure() {
 	//     n3 -->|"next"| n4
 	//     n4 -->|"met"| n5
 	//     n4 -->|"time_up"| n6
+}
+
+// Buying contacts against a small pool: the second account waits at the
+// purchase until a top-up, and is then served.
+func ExamplePlay_TopUp() {
+	t := printT{}
+	tpl, _ := playgraph.TemplateByName(playgraph.TemplateNewAudienceCreation) // buy up to 3, save, wait 7 days
+	g, err := tpl.Fill(map[string]string{"segment": "seg", "provider_connector": "zoominfo",
+		"crm_connector": "salesforce", "mapping_profile": "crm-contacts", "match_rules": "crm-dedupe"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	p := playtest.New(t, g, playtest.Credits(5))
+	p.Account("acme.com", playtest.Stock(4))
+	p.Account("globex.com", playtest.Stock(2))
+
+	fmt.Printf("preview: %+v\n", p.Preview().Credits)
+	rep := p.Run()
+	fmt.Printf("run 1: %s, %d credits spent, %d left\n", rep.Status, rep.CreditsSpent, p.Balance().Available)
+	p.AssertAt(t, "globex.com", "Purchase contacts") // waiting for credits
+	p.TopUp(10)
+	rep = p.Run()
+	fmt.Printf("run 2: %s, %d credits spent, %d left\n", rep.Status, rep.CreditsSpent, p.Balance().Available)
+	p.AssertCreditsSpent(t, 5)
+	p.AssertCredits(t, 10)
+	p.AssertSent(t, "salesforce", 5)
+	// Output:
+	// preview: {UpperBound:6 Expected:5 ExpectedKnown:true}
+	// run 1: completed with timer and errors, 3 credits spent, 2 left
+	// run 2: completed with timer, 2 credits spent, 10 left
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/connector"
 	"github.com/playgraph/playgraph/connector/fake"
+	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/graph"
 	"github.com/playgraph/playgraph/node"
 	"github.com/playgraph/playgraph/schedule"
@@ -32,14 +32,15 @@ var DefaultStart = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 var Actor = playgraph.Actor{UserID: "playtest", Role: playgraph.RolePrimaryAdmin}
 
 // Play is a published workflow on a test engine: an in-memory store, a
-// fake clock, an in-memory segment and fake connectors. Make one with
-// [New]. A Play is meant for one test goroutine; its methods are not safe
-// for concurrent use.
+// manual clock, an in-memory segment, fake connectors and a credit pool.
+// Make one with [New]. A Play is meant for one test goroutine; its methods
+// are not safe for concurrent use.
 type Play struct {
 	tb    testing.TB
 	e     *playgraph.Engine
 	st    *memstore.Store
-	clk   *clock
+	clk   *playgraph.ManualClock
+	led   *credit.Ledger
 	g     *graph.Graph
 	wf    playgraph.Workflow
 	loc   *time.Location
@@ -48,6 +49,12 @@ type Play struct {
 	conns map[string]connector.Connector
 	ids   map[string]string // node id or label -> node id
 	paths map[string]bool   // every output path name of the graph
+	// buyers maps the connector of each purchase-contacts node to the
+	// personas bought through it (see [Stock]); stocked counts the stock
+	// contacts made per account, so repeated Stock options make new ones.
+	buyers  map[string][]audience.Persona
+	stocked map[string]int
+	spent0  int64 // the ledger's Spent (audience workflows) when New returned
 }
 
 // Option configures [New].
@@ -62,7 +69,9 @@ type config struct {
 	conns     []connector.Connector
 	catalog   *audience.Catalog
 	configure []func(*playgraph.Options)
-	// TODO(credits): the credit pool New sets up (see credits.go).
+	credits   int64 // the pool New creates (see [Credits])
+	profiles  map[string]*connector.MappingProfile
+	rules     map[string]*connector.MatchRules
 }
 
 // TimeZone sets the workflow's IANA time zone ("Europe/Berlin"): day
@@ -73,7 +82,7 @@ func TimeZone(name string) Option { return func(c *config) { c.zone = name } }
 // it as a deployment would. Default on demand: only [Play.Run] runs it.
 func Schedule(s schedule.Schedule) Option { return func(c *config) { c.sched = s } }
 
-// StartAt sets the instant the fake clock starts at (day 0). Default
+// StartAt sets the instant the clock starts at (day 0). Default
 // [DefaultStart].
 func StartAt(t time.Time) Option { return func(c *config) { c.start = t } }
 
@@ -96,19 +105,26 @@ func Connectors(cs ...connector.Connector) Option {
 // graph's filters use). Default audience.DefaultCatalog().
 func Catalog(cat *audience.Catalog) Option { return func(c *config) { c.catalog = cat } }
 
-// Configure edits the engine's options before the engine is made: mapping
-// profiles, match rules, retry policy, an observer, a logger. The store,
-// clock, segments and connectors are set by New and should be left alone.
+// Configure edits the engine's options before the engine is made: retry
+// policy, an observer, a logger, a user type for monthly credit limits,
+// mapping profiles and match rules beyond [Profile] and [MatchRules]. The
+// store and clock are set by New and cannot be changed; segments and
+// connectors should be left alone. A credit ledger of your own
+// (Options.Credits) replaces the Play's, pool included: the credit
+// assertions then read yours.
 func Configure(f func(*playgraph.Options)) Option {
 	return func(c *config) { c.configure = append(c.configure, f) }
 }
 
-// New returns a Play running g: an engine on a memstore with a fake clock
-// at a fixed instant, a fake connector (deduping on idempotency keys) for
-// every connector g's actions name, and g's start segment served by an
-// empty in-memory segment. g is created and published as a workflow; a
-// problem (an invalid option, a publish error listing every problem) fails
-// the test.
+// New returns a Play running g: an engine on a memstore with a manual
+// clock at a fixed instant, a fake connector (deduping on idempotency
+// keys) for every connector g's actions name, g's start segment served by
+// an empty in-memory segment, a credit ledger on the memstore with a pool
+// of [DefaultCredits] (see [Credits]), and a mapping profile and match
+// rules for every name g's save-contacts and create-account nodes use that
+// [Profile] and [MatchRules] do not give. g is created and published as a
+// workflow; a problem (an invalid option, a publish error listing every
+// problem) fails the test.
 //
 // Add accounts with [Play.Account], then [Play.Run].
 func New(tb testing.TB, g *graph.Graph, opts ...Option) *Play {
@@ -118,7 +134,7 @@ func New(tb testing.TB, g *graph.Graph, opts ...Option) *Play {
 		tb.Fatalf("playtest.New: nil graph")
 		return p
 	}
-	cfg := config{start: DefaultStart}
+	cfg := config{start: DefaultStart, credits: DefaultCredits}
 	for _, o := range opts {
 		if o != nil {
 			o(&cfg)
@@ -130,10 +146,18 @@ func New(tb testing.TB, g *graph.Graph, opts ...Option) *Play {
 		return p
 	}
 	p.g, p.loc, p.start = g, loc, cfg.start
-	p.clk = &clock{now: cfg.start}
+	p.clk = playgraph.NewManualClock(cfg.start, true)
 	p.st = memstore.New()
 	p.src = &audience.MemorySource{}
 	p.indexGraph()
+	p.buyers, p.stocked = purchasers(g), map[string]int{}
+	ctx := context.Background()
+	led := credit.NewLedger(p.st, credit.Options{})
+	if err := createPool(ctx, led, cfg.start, cfg.credits); err != nil {
+		tb.Fatalf("playtest.New: credit pool of %d: %v", cfg.credits, err)
+		return p
+	}
+	profiles, rules := recordConfig(g, cfg.profiles, cfg.rules)
 
 	p.conns = map[string]connector.Connector{}
 	for _, name := range connectorNames(g) {
@@ -167,6 +191,9 @@ func New(tb testing.TB, g *graph.Graph, opts ...Option) *Play {
 		Clock:      p.clk,
 		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Seed:       1,
+		Credits:    led,
+		Profiles:   profiles,
+		MatchRules: rules,
 	}
 	for _, f := range cfg.configure {
 		f(&eo)
@@ -177,7 +204,13 @@ func New(tb testing.TB, g *graph.Graph, opts ...Option) *Play {
 		tb.Fatalf("playtest.New: engine: %v", err)
 		return p
 	}
-	ctx := context.Background()
+	p.led = eo.Credits
+	if p.led != nil {
+		if p.spent0, err = ledgerSpent(ctx, p.led); err != nil {
+			tb.Fatalf("playtest.New: credits: %v", err)
+			return p
+		}
+	}
 	wf, err := e.Create(ctx, Actor, playgraph.WorkflowSpec{
 		Graph: g, TimeZone: cfg.zone, ReEntry: cfg.reentry, LeaveOnSegmentExit: cfg.leave, Schedule: cfg.sched,
 	})
@@ -255,7 +288,7 @@ func (p *Play) Engine() *playgraph.Engine { return p.e }
 // calls, with [Actor]).
 func (p *Play) Workflow() playgraph.Workflow { return p.wf }
 
-// Now returns the fake clock's time.
+// Now returns the clock's time.
 func (p *Play) Now() time.Time {
 	if p == nil || p.clk == nil {
 		return time.Time{}
@@ -337,36 +370,6 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 		}
 	}
 }
-
-// clock is the fake clock a Play runs on: it moves only when told, and
-// Sleep returns at once without moving it (retry backoff takes no time).
-// It is safe for concurrent use.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now returns the fake time.
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep returns at once (ctx's error if it is done): nothing in a Play
-// waits for real.
-func (c *clock) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-
-// Set moves the clock to t; it never moves backwards.
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.now) {
-		c.now = t
-	}
-}
-
-var _ playgraph.Clock = (*clock)(nil)
 
 // errNeverSettles is wrapped in RunUntilIdle's failure message.
 var errNeverSettles = errors.New("the play never settles")

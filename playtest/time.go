@@ -100,41 +100,45 @@ func (p *Play) RunUntilIdle() []playgraph.RunReport {
 	if !p.live() {
 		return nil
 	}
+	ctx := context.Background()
 	var reports []playgraph.RunReport
-	var pending []store.AccountState
 	for range MaxSteps {
-		rep, err := p.e.Run(context.Background(), Actor, p.wf.ID)
+		rep, err := p.e.Run(ctx, Actor, p.wf.ID)
 		reports = append(reports, rep)
 		if err != nil {
 			p.tb.Fatalf("playtest: RunUntilIdle: run at %s: %v", p.clk.Now().Format(time.RFC3339), err)
 			return reports
 		}
-		pending, err = p.states(store.StatusWaiting, store.StatusActive, store.StatusFailed)
+		counts, err := p.e.Counts(ctx, Actor, p.wf.ID)
 		if err != nil {
 			p.tb.Fatalf("playtest: RunUntilIdle: %v", err)
 			return reports
 		}
-		if len(pending) == 0 {
+		waiting, retry := 0, 0
+		for _, c := range counts {
+			waiting += c.Waiting
+			retry += c.Active + c.Failed
+		}
+		if retry > 0 {
+			continue // failed actions due a retry: run again at once
+		}
+		if waiting == 0 {
 			return reports
 		}
-		var wake time.Time
-		retry := false
-		for _, st := range pending {
-			if st.Status != store.StatusWaiting {
-				retry = true
-				continue
-			}
-			if !st.WakeAt.IsZero() && (wake.IsZero() || st.WakeAt.Before(wake)) {
-				wake = st.WakeAt
-			}
+		wake, ok, err := p.e.NextWake(ctx, Actor, p.wf.ID)
+		if err != nil {
+			p.tb.Fatalf("playtest: RunUntilIdle: %v", err)
+			return reports
 		}
-		if retry {
-			continue
-		}
-		if wake.IsZero() || !wake.After(p.clk.Now()) {
+		if !ok || !wake.After(p.clk.Now()) {
 			break // waiting with no wake-up ahead: it will never settle
 		}
 		p.clk.Set(wake)
+	}
+	pending, err := p.states(store.StatusWaiting, store.StatusActive, store.StatusFailed)
+	if err != nil {
+		p.tb.Fatalf("playtest: RunUntilIdle: %v", err)
+		return reports
 	}
 	var b strings.Builder
 	for i, st := range pending {
