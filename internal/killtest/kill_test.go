@@ -99,8 +99,11 @@ func child(dbPath, url, iteration string) error {
 	for _, a := range accounts() {
 		src.SetContacts(a.ID, contacts(a)...)
 	}
-	// Each child starts later than the last one's lease could last.
-	clk := playgraph.NewManualClock(day0.Add(time.Duration(it)*5*time.Minute), true)
+	// Each child's time starts after the previous child's last run, so a
+	// lease a killed child left behind has expired: its day 0 is the
+	// previous child's day 16.
+	base := day0.AddDate(0, 0, 16*it)
+	clk := playgraph.NewManualClock(base, true)
 	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clk, Connectors: reg, BatchSize: 7,
 		LeaseTTL: 2 * time.Minute, Segments: playgraph.SegmentMap{plays.CRSegment: src}})
 	if err != nil {
@@ -113,7 +116,7 @@ func child(dbPath, url, iteration string) error {
 	if _, err := e.Run(ctx, admin, wf); err != nil {
 		return err
 	}
-	clk.Set(day0.AddDate(0, 0, 15).Add(time.Duration(it) * 5 * time.Minute))
+	clk.Set(base.AddDate(0, 0, 15))
 	_, err = e.Run(ctx, admin, wf)
 	return err
 }
