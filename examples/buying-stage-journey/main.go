@@ -40,7 +40,7 @@ func run(w io.Writer, n, more int) error {
 	ctx := context.Background()
 	admin := playgraph.Actor{UserID: "ada", Role: playgraph.RoleAdmin}
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	clk := report.NewClock(start)
+	clk := playgraph.NewManualClock(start, true)
 
 	// Generated accounts (deterministic), three contacts each.
 	const segment = "seg-icp"
@@ -130,7 +130,7 @@ func run(w io.Writer, n, more int) error {
 	fmt.Fprintln(w, "run 2 ", report.RunLine(rep, g, time.UTC))
 	fmt.Fprintf(w, "(the first run took %s of wall time)\n\n", elapsed.Round(time.Millisecond))
 
-	counts, err := report.Counts(ctx, e, wf.ID, g)
+	counts, err := report.Counts(ctx, e, admin, wf.ID, g)
 	if err != nil {
 		return err
 	}

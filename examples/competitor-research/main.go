@@ -62,7 +62,7 @@ func run(w io.Writer) error {
 	ctx := context.Background()
 	admin := playgraph.Actor{UserID: "ada", Role: playgraph.RoleAdmin}
 	day0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	clk := report.NewClock(day0)
+	clk := playgraph.NewManualClock(day0, true)
 
 	// The segment, with two sellers and an engineer at each account.
 	src := audience.NewMemorySource()
@@ -154,7 +154,7 @@ func run(w io.Writer) error {
 		fmt.Fprintf(w, "  %-15s %s\n", a.id, path)
 	}
 	fmt.Fprintln(w)
-	counts, err := report.Counts(ctx, e, wf.ID, g)
+	counts, err := report.Counts(ctx, e, admin, wf.ID, g)
 	if err != nil {
 		return err
 	}

@@ -234,7 +234,7 @@ func run(w io.Writer) error {
 		return err
 	}
 	e, err := playgraph.New(&playgraph.Options{
-		Clock: report.NewClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)), Connectors: reg,
+		Clock: playgraph.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), true), Connectors: reg,
 		Segments: playgraph.SegmentMap{"seg-high-intent": src},
 	})
 	if err != nil {
@@ -284,7 +284,7 @@ func run(w io.Writer) error {
 	rc.mu.Unlock()
 	fmt.Fprintln(w)
 
-	counts, err := report.Counts(ctx, e, wf.ID, g)
+	counts, err := report.Counts(ctx, e, admin, wf.ID, g)
 	if err != nil {
 		return err
 	}

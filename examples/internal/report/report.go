@@ -1,6 +1,6 @@
-// Package report holds what the example programs share: a hand-driven
-// clock and the short report each prints (per-node counts, what each
-// connector received, the graph as Mermaid). It is internal to the
+// Package report holds what the example programs share: the short report
+// each prints (one line per run, per-node counts, what each connector
+// received, the credit balance, the graph as Mermaid). It is internal to the
 // examples; a host would print what it needs from the same engine calls.
 package report
 
@@ -11,50 +11,18 @@ import (
 	"io"
 	"maps"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/playgraph/playgraph"
 	"github.com/playgraph/playgraph/connector/fake"
+	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/graph"
 )
 
-// Clock is a playgraph.Clock that moves only when Set: the examples run
-// days of a play in milliseconds. Sleep returns at once (retry backoff
-// takes no time).
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-var _ playgraph.Clock = (*Clock)(nil)
-
-// NewClock returns a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Sleep returns at once, or ctx's error.
-func (c *Clock) Sleep(ctx context.Context, _ time.Duration) error { return ctx.Err() }
-
-// Set moves the clock to t (never backwards).
-func (c *Clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if t.After(c.now) {
-		c.now = t
-	}
-}
-
 // Counts returns how many accounts are at each node of a workflow now
 // (those that left the flow at a node included), for every node of g.
-func Counts(ctx context.Context, e *playgraph.Engine, workflowID string, g *graph.Graph) (map[string]int, error) {
-	nc, err := e.Store().Counts(ctx, workflowID)
+func Counts(ctx context.Context, e *playgraph.Engine, actor playgraph.Actor, workflowID string, g *graph.Graph) (map[string]int, error) {
+	nc, err := e.Counts(ctx, actor, workflowID)
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +35,7 @@ func Counts(ctx context.Context, e *playgraph.Engine, workflowID string, g *grap
 
 // RunLine is a one-line summary of a run of g: its logical time in loc,
 // its status, accounts that entered (passed g's start node), items sent,
-// errors and credits spent (always 0 until actions that spend credits
-// are supported; TODO(credits): print the pool before and after too).
+// errors and credits spent.
 func RunLine(r playgraph.RunReport, g *graph.Graph, loc *time.Location) string {
 	sent := 0
 	for _, c := range r.Counts {
@@ -115,4 +82,10 @@ func Write(w io.Writer, g *graph.Graph, counts map[string]int, conns ...*fake.Co
 	}
 	fmt.Fprintln(w, "\nThe graph (paste into a Mermaid viewer):")
 	fmt.Fprint(w, g.Mermaid(graph.MermaidOptions{Counts: counts}))
+}
+
+// Credits is a one-line summary of a balance: what is allocated, held,
+// spent and available.
+func Credits(b credit.Balance) string {
+	return fmt.Sprintf("allocated %d, reserved %d, spent %d, available %d", b.Allocated, b.Reserved, b.Spent, b.Available)
 }
