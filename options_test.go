@@ -1,0 +1,125 @@
+package playgraph_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/playgraph/playgraph"
+	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/connector/fake"
+	"github.com/playgraph/playgraph/internal/clock"
+	"github.com/playgraph/playgraph/internal/plays"
+	"github.com/playgraph/playgraph/store"
+)
+
+// engineWith builds the competitor research world with extra options.
+func engineWith(t *testing.T, tune func(*playgraph.Options), accts ...*audience.Account) (*playgraph.Engine, string, *fake.Connector, *fake.Connector, *clock.Fake) {
+	t.Helper()
+	ctx := context.Background()
+	clk := clock.NewFake(day0)
+	clk.AutoAdvance = true
+	src := audience.NewMemorySource(accts...)
+	for _, a := range accts {
+		src.SetContacts(a.ID, seller(a.ID, "1"))
+	}
+	sep, li := fake.New("outreach", fake.WithDedupe()), fake.New("linkedin", fake.WithDedupe())
+	reg, err := connector.NewRegistry(sep, li)
+	require.NoError(t, err)
+	o := &playgraph.Options{Clock: clk, Connectors: reg, Segments: playgraph.SegmentMap{plays.CRSegment: src}}
+	if tune != nil {
+		tune(o)
+	}
+	e, err := playgraph.New(o)
+	require.NoError(t, err)
+	g, err := plays.CompetitorResearch().Build()
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	return e, wf.ID, sep, li, clk
+}
+
+func TestObserver(t *testing.T) {
+	var mu sync.Mutex
+	entered := map[string]int{}
+	var sent, finished int
+	e, wf, _, _, _ := engineWith(t, func(o *playgraph.Options) {
+		o.Observer = playgraph.Observer{
+			NodeEntered: func(_ context.Context, ev playgraph.NodeEvent) {
+				mu.Lock()
+				entered[ev.Node] += ev.Accounts
+				mu.Unlock()
+			},
+			ActionSent: func(_ context.Context, ev playgraph.ActionEvent) {
+				mu.Lock()
+				sent += ev.Done
+				mu.Unlock()
+			},
+			RunFinished: func(_ context.Context, r playgraph.RunReport) {
+				mu.Lock()
+				finished++
+				mu.Unlock()
+			},
+		}
+	}, competitorAccounts(10)...)
+	_, err := e.Run(context.Background(), admin, wf)
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 10, entered[plays.CRWhich])
+	assert.Equal(t, 5, entered[plays.CRLinkedIn])
+	assert.Equal(t, 10, sent, "5 ad adds + 5 contacts pushed")
+	assert.Equal(t, 1, finished)
+}
+
+func TestRetention(t *testing.T) {
+	ctx := context.Background()
+	e, wf, _, _, clk := engineWith(t, func(o *playgraph.Options) {
+		o.Retention = playgraph.Retention{Runs: 2, AuditRows: 3}
+	}, competitorAccounts(10)...)
+	var first playgraph.RunReport
+	for i := range 4 {
+		rep, err := e.Run(ctx, admin, wf)
+		require.NoError(t, err)
+		if i == 0 {
+			first = rep
+		}
+		clk.Advance(time.Hour)
+	}
+	runs, err := e.Runs(ctx, viewer, wf, 0)
+	require.NoError(t, err)
+	assert.Len(t, runs, 2, "only the newest runs are kept")
+	_, err = e.Audit(ctx, viewer, first.ID, 0, 100)
+	assert.ErrorIs(t, err, playgraph.ErrNotFound, "a pruned run's audit log is gone")
+	e2, wf2, _, _, _ := engineWith(t, func(o *playgraph.Options) { o.Retention = playgraph.Retention{AuditRows: 3} }, competitorAccounts(10)...)
+	rep, err := e2.Run(ctx, admin, wf2)
+	require.NoError(t, err)
+	rows, err := e2.Audit(ctx, viewer, rep.ID, 0, 100)
+	require.NoError(t, err)
+	assert.Len(t, rows, 3, "audit rows kept under the bound")
+}
+
+func TestEngagementConnectorPolledAtRunStart(t *testing.T) {
+	ctx := context.Background()
+	e, wf, sep, li, clk := engineWith(t, nil, &audience.Account{ID: "a", ResearchedCompetitors: []string{"globex"}})
+	_, err := e.Run(ctx, admin, wf)
+	require.NoError(t, err)
+	clk.Advance(48 * time.Hour)
+	li.AddEvents(audience.Event{AccountID: "a", Channel: "linkedin", Campaign: "Competitor comparison", Kind: audience.KindClick, At: clk.Now()})
+	rep, err := e.Run(ctx, admin, wf)
+	require.NoError(t, err)
+	assert.Equal(t, 1, rep.Counts[plays.CRWait].Paths["met"], "the click read from the connector moved the account on")
+	assert.Len(t, sep.Delivered(""), 1)
+	assert.NotEmpty(t, li.Reads())
+	pos, err := e.Where(ctx, viewer, wf, "a")
+	require.NoError(t, err)
+	assert.Equal(t, plays.CRSEPEngaged, pos.Node)
+	assert.Equal(t, store.StatusExited, pos.Status)
+}
