@@ -54,7 +54,7 @@ func run(w io.Writer, days, perDay int) error {
 		y, m, d := t.In(ny).Date()
 		return int(time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Sub(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)).Hours() / 24)
 	}
-	clk := playgraph.NewManualClock(first.Add(8 * time.Hour), true) // published at 08:00
+	clk := playgraph.NewManualClock(first.Add(8*time.Hour), true) // published at 08:00
 
 	src := audience.NewMemorySource()
 	accts := gen.Accounts(11, days*perDay)
