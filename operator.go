@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/node"
 	"github.com/playgraph/playgraph/store"
 )
@@ -220,4 +221,62 @@ func (e *Engine) noteFiles(ctx context.Context, w store.Workflow, rec store.Run)
 			e.o.Logger.Warn("playgraph: post notifications", "workflow", w.ID, "err", err)
 		}
 	}
+}
+
+// ForgetContact erases a contact's personal data from every workflow: the
+// copies the workflows bought, and the details frozen in pending actions
+// (the item is kept, by id only, as terminally failed, so its key never
+// repeats and it is never sent). Only administrators may forget.
+func (e *Engine) ForgetContact(ctx context.Context, actor Actor, accountID, contactID string) error {
+	if err := actor.require(PermAdmin, "forget personal data"); err != nil {
+		return err
+	}
+	if accountID == "" || contactID == "" {
+		return fmt.Errorf("%w: empty account or contact id", ErrInvalid)
+	}
+	var ids []string
+	for w, err := range e.st.ListWorkflows(ctx) {
+		if err != nil {
+			return err
+		}
+		ids = append(ids, w.ID)
+	}
+	ps, _ := e.st.(store.PurchasedStore)
+	for _, id := range ids {
+		err := e.withLease(ctx, id, "forget", func(fence uint64) error {
+			if ps != nil {
+				if err := ps.ForgetPurchased(ctx, id, accountID, contactID); err != nil {
+					return err
+				}
+			}
+			b := store.Batch{Fence: fence}
+			for in, err := range e.st.PendingIntents(ctx, id) {
+				if err != nil {
+					return err
+				}
+				if in.Account != accountID {
+					continue
+				}
+				changed := false
+				for k := range in.Items {
+					if c := in.Items[k].Contact; c != nil && c.ID == contactID {
+						in.Items[k].Contact = &audience.Contact{ID: contactID, AccountID: accountID}
+						in.Items[k].Status, in.Items[k].Err = store.ItemFailed, "contact forgotten"
+						changed = true
+					}
+				}
+				if changed {
+					b.Intents = append(b.Intents, in)
+				}
+			}
+			if len(b.Intents) == 0 {
+				return nil
+			}
+			return e.st.Apply(ctx, id, &b)
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -379,3 +379,43 @@ func TestPreviewMatchesRunOnCompetitorPlay(t *testing.T) {
 		assert.Equal(t, c.Sent, pre.Counts[id].Sent, id)
 	}
 }
+
+func TestForgetContact(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 2, 3, 100)
+	_, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	bought, err := w.st.Purchased(ctx, w.wf.ID, []string{"acct-00"})
+	require.NoError(t, err)
+	require.Len(t, bought["acct-00"], 3)
+	assert.ErrorIs(t, w.e.ForgetContact(ctx, playgraph.Actor{UserID: "m", Role: playgraph.RoleOperations}, "acct-00", "acct-00-p0"), playgraph.ErrForbidden)
+	require.NoError(t, w.e.ForgetContact(ctx, admin, "acct-00", "acct-00-p0"))
+	bought, err = w.st.Purchased(ctx, w.wf.ID, []string{"acct-00"})
+	require.NoError(t, err)
+	require.Len(t, bought["acct-00"], 2)
+	for _, c := range bought["acct-00"] {
+		assert.NotEqual(t, "acct-00-p0", c.ID)
+	}
+}
+
+func TestForgetContactDropsItsPendingAction(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 1, 3, 100)
+	key := playgraph.ContactKey(playgraph.ActionKey(w.wf.ID, "save", "acct-00", 1), "acct-00-p0")
+	w.crm.FailKey(key, connector.StatusTransient, -1)
+	_, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	pos, err := w.e.Where(ctx, viewer, w.wf.ID, "acct-00")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusFailed, pos.Status)
+	require.NoError(t, w.e.ForgetContact(ctx, admin, "acct-00", "acct-00-p0"))
+	attempts := len(w.crm.Items(fake.OpWriteRecords))
+	_, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	for _, it := range w.crm.Items(fake.OpWriteRecords)[attempts:] {
+		assert.NotEqual(t, key, it.Key, "a forgotten contact is never sent")
+	}
+	pos, err = w.e.Where(ctx, viewer, w.wf.ID, "acct-00")
+	require.NoError(t, err)
+	assert.Equal(t, "wait", pos.Node, "the account moves on with its other contacts")
+}
