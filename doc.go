@@ -45,6 +45,31 @@
 // reserve credits from the pool allocated to audience workflows before the
 // call, commit what was spent and release the rest.
 //
+// # Embedding the engine
+//
+// [New] makes an [Engine] from [Options]: a store (in memory by default;
+// store/sqlite's Open gives a durable one from a file path), where segments
+// come from, the connector registry, the credit ledger, mapping profiles
+// and match rules, a clock, batch size and concurrency, retry and
+// retention policies and an observer. Every mutating call a person makes
+// takes an [Actor] (user id and role); roles are enforced. The main calls:
+//
+//   - [Engine.Create], [Engine.Edit], [Engine.Publish] / [Engine.PublishWith]
+//     (graph rules plus environment checks, every problem at once; accounts
+//     in flight migrate to the new version), [Engine.Unpublish],
+//     [Engine.Archive], [Engine.Duplicate], [Engine.Delete], [Engine.List];
+//   - [Engine.Run] (one pass now), [Engine.Serve] / [Engine.RunDue] (the
+//     scheduler), [Engine.Preview] (the next run simulated, nothing
+//     written, with a credit estimate);
+//   - [Engine.Where], [Engine.Counts], [Engine.Runs], [Engine.Audit],
+//     [Engine.Inbox], [Engine.Activations];
+//   - operator controls: [Engine.RetryAccount], [Engine.RemoveAccount],
+//     [Engine.Forget], [Engine.ForgetContact], [Engine.DistributeCredits];
+//   - [Engine.RecordEngagement], a data feed that takes no actor.
+//
+// [Templates] are ready plays with blanks to fill. Package playtest runs
+// plays in Go test code with a fake clock and fake connectors.
+//
 // The packages, bottom up: audience (accounts, contacts, segments, the field
 // catalogue), eval (the filter language), schedule (spans and schedules),
 // node (node kinds and builders), graph (a validated workflow graph, JSON,

@@ -157,7 +157,11 @@ type ActionEvent struct {
 // Options configure an Engine. The zero value (or nil) gives an in-memory
 // store, the real clock and slog.Default().
 type Options struct {
-	// Store persists everything; default memstore.New().
+	// Store persists everything; default memstore.New(). For state that
+	// survives a restart, open a file store with store/sqlite:
+	//
+	//	st, err := sqlite.Open(ctx, "/var/lib/myservice/playgraph.db")
+	//	e, err := playgraph.New(&playgraph.Options{Store: st, ...})
 	Store store.Store
 	// Segments resolves segment ids; default: none (runs fail with
 	// ErrSegment until set).
