@@ -17,6 +17,9 @@ const (
 	indexMinSize   = 16
 )
 
+// Each index shard belongs to one state shard (see wShards).
+var _ [indexShardBits - wShardBits]struct{}
+
 type idIndex struct {
 	seed   maphash.Seed
 	shards [indexShards]idShard
@@ -160,16 +163,21 @@ func (w *wfState) lookupMany(ids []string, found []uint32) {
 			}
 		}
 	}
-	for _, i := range found {
+	for k, i := range found {
 		if i != noSlot {
-			sink += uint64(w.slots.at(i).idRef)
+			if !w.valid(uint64(i)) { // a stale tag match: let lookup decide
+				found[k] = noSlot
+				continue
+			}
+			sink += uint64(w.at(i).idRef)
 		}
 	}
 	for _, i := range found {
 		if i != noSlot {
-			sl := w.slots.at(i)
+			sh := w.sh(i)
+			sl := sh.slots.at(i >> wShardBits)
 			if sl.idLen > 0 {
-				sink += uint64(w.ids.bytes(sl.idRef, 1)[0])
+				sink += uint64(sh.ids.bytes(sl.idRef, 1)[0])
 			}
 		}
 	}

@@ -91,19 +91,42 @@ func (s *Store) lockWF(id string) *wfState {
 	}
 }
 
-// rlockWF returns the workflow's state read-locked, or nil when there is
-// none.
+// rlockWF returns the workflow's state locked for reading, or nil when
+// there is none. Readers take the workflow's lock in write mode: Apply
+// holds it in read mode while it writes shard by shard (see wfState), so
+// that a reader never sees half a batch. Release with w.mu.Unlock.
 func (s *Store) rlockWF(id string) *wfState {
 	w := s.wf(id)
 	if w == nil {
 		return nil
 	}
-	w.mu.RLock()
+	w.mu.Lock()
 	if w.deleted {
-		w.mu.RUnlock()
+		w.mu.Unlock()
 		return nil
 	}
 	return w
+}
+
+// applyLockWF returns the workflow's state, created if need be, locked in
+// read mode for Apply (see wfState). Release with w.mu.RUnlock.
+func (s *Store) applyLockWF(id string) *wfState {
+	for {
+		w := s.wf(id)
+		if w == nil {
+			s.mu.Lock()
+			if w = s.wfs[id]; w == nil {
+				w = newWFState()
+				s.wfs[id] = w
+			}
+			s.mu.Unlock()
+		}
+		w.mu.RLock()
+		if !w.deleted {
+			return w
+		}
+		w.mu.RUnlock() // deleted meanwhile: start over with a fresh state
+	}
 }
 
 func invalid(format string, args ...any) error {

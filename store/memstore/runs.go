@@ -106,7 +106,7 @@ func (s *Store) PutRun(ctx context.Context, r store.Run) error {
 	return nil
 }
 
-// runState returns the read-locked state of the workflow a run belongs to.
+// runState returns the locked (see rlockWF) state of the workflow a run belongs to.
 func (s *Store) runState(runID string) *wfState {
 	s.rmu.RLock()
 	wf, ok := s.runWF[runID]
@@ -123,7 +123,7 @@ func (s *Store) GetRun(ctx context.Context, runID string) (store.Run, error) {
 		return store.Run{}, err
 	}
 	if w := s.runState(runID); w != nil {
-		defer w.mu.RUnlock()
+		defer w.mu.Unlock()
 		if r := w.runs[runID]; r != nil {
 			return *copyRun(r), nil
 		}
@@ -157,7 +157,7 @@ func (s *Store) ListRuns(ctx context.Context, workflowID string, limit int) ([]s
 	if w == nil {
 		return []store.Run{}, nil
 	}
-	defer w.mu.RUnlock()
+	defer w.mu.Unlock()
 	rs := w.sortedRuns()
 	if limit > 0 && len(rs) > limit {
 		rs = rs[:limit]
@@ -183,7 +183,7 @@ func (s *Store) Audit(ctx context.Context, runID string, offset, limit int) ([]s
 	if w == nil {
 		return nil, notFound("run %q", runID)
 	}
-	defer w.mu.RUnlock()
+	defer w.mu.Unlock()
 	l := w.audit[runID]
 	if l == nil {
 		if w.runs[runID] == nil {
@@ -214,7 +214,7 @@ func (s *Store) PruneRuns(ctx context.Context, workflowID string, keep int, befo
 	if w := s.rlockWF(workflowID); w == nil {
 		return nil
 	} else {
-		w.mu.RUnlock()
+		w.mu.Unlock()
 	}
 	w := s.lockWF(workflowID)
 	defer w.mu.Unlock()

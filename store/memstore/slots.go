@@ -3,6 +3,7 @@ package memstore
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/playgraph/playgraph/store"
@@ -41,26 +42,31 @@ const (
 	arenaBits = 20
 	arenaSize = 1 << arenaBits
 	arenaMask = arenaSize - 1
+	// arenaGrow is the biggest chunk the arena allocates (ids longer than
+	// that get a chunk of their own size, up to maxIDLen < arenaSize).
+	arenaGrow = 1 << 16
 )
 
-// arena holds account ids back to back in pointer-free chunks of arenaSize
-// bytes; a position is chunk<<arenaBits | offset. The first chunk grows by
-// appending, so that small workflows stay small.
+// arena holds account ids back to back in pointer-free chunks of at most
+// arenaSize bytes; a position is chunk<<arenaBits | offset. Chunks are
+// never copied: each new one is twice the size of the last (from 256 bytes
+// up to arenaGrow), so that small workflows stay small, a big one never
+// copies its ids to grow, and at most one chunk per shard is partly empty.
 type arena struct {
 	chunks [][]byte
 }
 
 func (a *arena) add(id string) uint32 {
-	if len(a.chunks) == 0 {
-		a.chunks = append(a.chunks, make([]byte, 0, max(64, len(id))))
-	}
 	c := len(a.chunks) - 1
-	ch := a.chunks[c]
-	if len(ch)+len(id) > arenaSize {
+	if c < 0 || len(a.chunks[c])+len(id) > cap(a.chunks[c]) {
+		size := 256
+		if c >= 0 {
+			size = min(arenaGrow, 2*cap(a.chunks[c]))
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, max(size, len(id))))
 		c++
-		ch = make([]byte, 0, arenaSize)
-		a.chunks = append(a.chunks, ch)
 	}
+	ch := a.chunks[c]
 	pos := uint32(c)<<arenaBits | uint32(len(ch))
 	a.chunks[c] = append(ch, id...)
 	return pos
@@ -180,21 +186,69 @@ type intentRec struct {
 	created int64
 }
 
+// Account state is split into wShards shards by the id's hash (the low
+// bits of the index hash, so that each index shard belongs to one state
+// shard). Each shard has its own lock, slots and id arena, so that two
+// Apply calls (two chunks of a run) write their states in parallel. A
+// slot's number is global: local<<wShardBits | shard.
+const (
+	wShardBits = 4
+	wShards    = 1 << wShardBits
+	wShardMask = wShards - 1
+)
+
+// wshard is one shard of a workflow's account state. Its fields are
+// guarded by mu while Apply holds the workflow's lock in read mode, and by
+// the workflow's lock alone when it is held in write mode.
+type wshard struct {
+	mu         sync.Mutex
+	slots      slotTable
+	ids        arena
+	reasonSide map[uint32]string // global slot → reason, when not interned
+	overflow   map[uint32][]step // global slot → path steps beyond inlineSteps
+	tombs      map[string]uint32 // HashID(account) → global slot of a tombstone
+	counts     []store.NodeCounts
+	_          [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+// order lists global slot numbers in first-insertion order (ScanStates'
+// order), in pointer-free chunks.
+type order struct {
+	chunks [][]uint32
+	n      uint32
+}
+
+func (o *order) at(k uint32) uint32 { return o.chunks[k>>chunkBits][k&chunkMask] }
+
+func (o *order) add(i uint32) {
+	c := int(o.n >> chunkBits)
+	switch {
+	case c == 0 && len(o.chunks) == 0:
+		o.chunks = append(o.chunks, make([]uint32, 0, 16))
+	case c == len(o.chunks):
+		o.chunks = append(o.chunks, make([]uint32, 0, chunkSize))
+	}
+	o.chunks[c] = append(o.chunks[c], i)
+	o.n++
+}
+
 // wfState is everything kept per workflow id besides its record and
 // versions: account state, pending intents, runs and audit logs.
+//
+// Locking: mu held in write mode excludes everything (readers of account
+// state, runs and audit take it so, and so do Forget, PutRun, PruneRuns).
+// Apply holds it in read mode, so that Applies run in parallel while no
+// reader sees half a batch; under it, meta guards names, reasons, intents,
+// runs and audit, each shard's mu guards that shard (and the index shards
+// that belong to it), and omu guards the insertion order.
 type wfState struct {
 	mu      sync.RWMutex
 	deleted bool
 
-	index      *idIndex
-	slots      slotTable
-	ids        arena
-	names      names
-	reasons    reasons
-	reasonSide map[uint32]string // slot → reason, when not interned
-	overflow   map[uint32][]step // slot → path steps beyond inlineSteps
-	tombs      map[string]uint32 // HashID(account) → slot of a tombstone
-	counts     []store.NodeCounts
+	meta    sync.Mutex
+	index   *idIndex
+	names   names
+	reasons reasons
 
 	intents   map[string]*intentRec
 	intentSeq uint64
@@ -202,12 +256,11 @@ type wfState struct {
 	runs  map[string]*store.Run
 	audit map[string]*auditLog
 
-	// scratch for Apply: interned names of each state's node and path;
-	// hashes: each state's index hash (see prefetch); sink keeps
-	// prefetch's loads from being optimised away.
-	scratch []uint16
-	hashes  []uint64
-	sink    uint64
+	omu   sync.Mutex
+	order order
+
+	rot    atomic.Uint32 // where the next Apply starts its walk over shards
+	shards [wShards]wshard
 }
 
 func newWFState() *wfState {
@@ -221,11 +274,25 @@ func newWFState() *wfState {
 	}
 }
 
-func (w *wfState) count(node uint16, st uint8, d int) {
-	if int(node) >= len(w.counts) {
-		w.counts = append(w.counts, make([]store.NodeCounts, int(node)+1-len(w.counts))...)
+// sh returns the shard of global slot i.
+func (w *wfState) sh(i uint32) *wshard { return &w.shards[i&wShardMask] }
+
+// at returns global slot i.
+func (w *wfState) at(i uint32) *slot { return w.shards[i&wShardMask].slots.at(i >> wShardBits) }
+
+// valid reports whether global slot i exists.
+func (w *wfState) valid(i uint64) bool {
+	return i <= math.MaxUint32 && uint32(i)>>wShardBits < w.shards[i&wShardMask].slots.n
+}
+
+// add allocates a slot in shard k and returns its global number.
+func (sh *wshard) add(k int) uint32 { return sh.slots.add()<<wShardBits | uint32(k) }
+
+func (sh *wshard) count(node uint16, st uint8, d int) {
+	if int(node) >= len(sh.counts) {
+		sh.counts = append(sh.counts, make([]store.NodeCounts, int(node)+1-len(sh.counts))...)
 	}
-	c := &w.counts[node]
+	c := &sh.counts[node]
 	switch store.Status(st) {
 	case store.StatusActive:
 		c.Active += d
@@ -242,30 +309,39 @@ func (w *wfState) count(node uint16, st uint8, d int) {
 
 func (w *wfState) reason(i uint32, sl *slot) string {
 	if sl.reason == reasonSide {
-		return w.reasonSide[i]
+		return w.sh(i).reasonSide[i]
 	}
 	return w.reasons.list[sl.reason]
 }
 
+// idBytes returns the id bytes of global slot i.
+func (w *wfState) idBytes(i uint32) []byte {
+	sh := w.sh(i)
+	sl := sh.slots.at(i >> wShardBits)
+	return sh.ids.bytes(sl.idRef, sl.idLen)
+}
+
 // hasID reports whether slot i holds account id.
 func (w *wfState) hasID(i uint32, id string) bool {
-	sl := w.slots.at(i)
-	return int(sl.idLen) == len(id) && string(w.ids.bytes(sl.idRef, sl.idLen)) == id
+	sh := w.sh(i)
+	sl := sh.slots.at(i >> wShardBits)
+	return int(sl.idLen) == len(id) && string(sh.ids.bytes(sl.idRef, sl.idLen)) == id
 }
 
 // setID stores id as slot i's account id.
 func (w *wfState) setID(i uint32, id string) {
-	sl := w.slots.at(i)
-	sl.idRef, sl.idLen = w.ids.add(id), uint16(len(id))
+	sh := w.sh(i)
+	sl := sh.slots.at(i >> wShardBits)
+	sl.idRef, sl.idLen = sh.ids.add(id), uint16(len(id))
 }
 
 // decode fills st from slot i, using steps as the path's backing array.
 // account is the slot's id when the caller knows it, or "".
 func (w *wfState) decode(i uint32, st *store.AccountState, steps []store.Step, account string) {
-	sl := w.slots.at(i)
+	sl := w.at(i)
 	st.Ref = uint64(i) + 1
 	if account == "" {
-		account = string(w.ids.bytes(sl.idRef, sl.idLen))
+		account = string(w.idBytes(i))
 	}
 	st.Account = account
 	st.Status = store.Status(sl.status)
@@ -289,7 +365,7 @@ func (w *wfState) decode(i uint32, st *store.AccountState, steps []store.Step, a
 		if k < inlineSteps {
 			p = sl.path[k]
 		} else {
-			p = w.overflow[i][k-inlineSteps]
+			p = w.sh(i).overflow[i][k-inlineSteps]
 		}
 		steps[k] = store.Step{Node: w.names.list[p.node], At: decTime(p.at), Out: w.names.list[p.out]}
 	}

@@ -6,6 +6,7 @@ import (
 	"iter"
 	"math"
 	"slices"
+	"sync"
 
 	"github.com/playgraph/playgraph/store"
 )
@@ -38,13 +39,13 @@ func (s *Store) GetStates(ctx context.Context, workflowID string, accountIDs []s
 		}
 		return out, nil
 	}
-	defer w.mu.RUnlock()
+	defer w.mu.Unlock()
 	found := make([]uint32, len(accountIDs))
 	w.lookupMany(accountIDs, found)
 	total := 0
 	for _, i := range found {
 		if i != noSlot {
-			total += int(w.slots.at(i).pathLen)
+			total += int(w.at(i).pathLen)
 		}
 	}
 	steps := make([]store.Step, total)
@@ -52,13 +53,13 @@ func (s *Store) GetStates(ctx context.Context, workflowID string, accountIDs []s
 		i := found[k]
 		if i == noSlot {
 			out[k] = store.AccountState{Account: id}
-			if t, _, ok := w.tomb(id); ok {
+			if t, _, ok := w.tomb(w.sh(uint32(w.index.hash(id))), id); ok {
 				out[k].Status = store.StatusForgotten
-				out[k].Entry = w.slots.at(t).entry
+				out[k].Entry = w.at(t).entry
 			}
 			continue
 		}
-		n := int(w.slots.at(i).pathLen)
+		n := int(w.at(i).pathLen)
 		w.decode(i, &out[k], steps[:n:n], id)
 		steps = steps[n:]
 	}
@@ -66,7 +67,7 @@ func (s *Store) GetStates(ctx context.Context, workflowID string, accountIDs []s
 }
 
 // ScanStates implements [store.StateStore]. The iteration is not a snapshot:
-// it copies states a chunk at a time under the workflow's read lock and never
+// it copies states a chunk at a time under the workflow's lock and never
 // holds the lock while the loop body runs, so the body may call Apply. Each
 // state yielded is consistent; a state changed during the scan may be seen
 // before or after the change; accounts added during the scan are seen. A
@@ -93,23 +94,24 @@ func (s *Store) ScanStates(ctx context.Context, workflowID string, statuses ...s
 			}
 			sel, buf = sel[:0], buf[:0]
 			total := 0
-			n := w.slots.n
+			n := w.order.n
 			for ; cursor < n && len(sel) < scanChunk; cursor++ {
-				sl := w.slots.at(cursor)
+				i := w.order.at(cursor)
+				sl := w.at(i)
 				if all || want[sl.status] {
-					sel = append(sel, cursor)
+					sel = append(sel, i)
 					total += int(sl.pathLen)
 				}
 			}
 			steps := make([]store.Step, total)
 			for _, i := range sel {
 				var st store.AccountState
-				k := int(w.slots.at(i).pathLen)
+				k := int(w.at(i).pathLen)
 				w.decode(i, &st, steps[:k:k], "")
 				steps = steps[k:]
 				buf = append(buf, st)
 			}
-			w.mu.RUnlock()
+			w.mu.Unlock()
 			for _, st := range buf {
 				if !yield(st, nil) {
 					return
@@ -132,8 +134,23 @@ func (s *Store) Counts(ctx context.Context, workflowID string) (map[string]store
 	if w == nil {
 		return out, nil
 	}
-	defer w.mu.RUnlock()
-	for i, c := range w.counts {
+	defer w.mu.Unlock()
+	var sum []store.NodeCounts
+	for k := range w.shards {
+		cs := w.shards[k].counts
+		if len(cs) > len(sum) {
+			sum = append(sum, make([]store.NodeCounts, len(cs)-len(sum))...)
+		}
+		for i, c := range cs {
+			d := &sum[i]
+			d.Active += c.Active
+			d.Waiting += c.Waiting
+			d.Failed += c.Failed
+			d.Blocked += c.Blocked
+			d.Exited += c.Exited
+		}
+	}
+	for i, c := range sum {
 		if c.Total() > 0 {
 			out[w.names.list[i]] = c
 		}
@@ -144,10 +161,13 @@ func (s *Store) Counts(ctx context.Context, workflowID string) (map[string]store
 // Apply implements [store.StateStore]. A nil batch is an empty one. The
 // batch is validated in full before anything is written; an invalid batch
 // is [store.ErrInvalid] and a stale fence [store.ErrFenced], and neither
-// writes anything. Apply holds the workflow's write lock for the whole
-// batch, so readers see all of it or none of it. A fence is checked against
-// the lease named workflowID: it must be the token of the lease's current
-// grant (expired but not yet granted again still counts; released does not).
+// writes anything. Apply holds the workflow's lock in read mode for the
+// whole batch and every reader takes it in write mode, so readers see all
+// of a batch or none of it, while two Applies (two chunks of one run) write
+// their states in parallel, each shard under its own lock. A fence is
+// checked against the lease named workflowID: it must be the token of the
+// lease's current grant (expired but not yet granted again still counts;
+// released does not).
 func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -161,18 +181,54 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 	if err := validateBatch(b); err != nil {
 		return err
 	}
-	w := s.lockWF(workflowID)
-	defer w.mu.Unlock()
+	w := s.applyLockWF(workflowID)
+	defer w.mu.RUnlock()
 	if b.Fence != 0 {
 		if cur := s.currentToken(workflowID); cur != b.Fence {
 			return fencedError(workflowID, b.Fence, cur)
 		}
 	}
-	// Intern every name first: running out of names is the one failure
-	// that depends on the stored data, and must come before any write.
-	sc := w.scratch[:0]
+	a := scratchPool.Get().(*applyScratch)
+	defer scratchPool.Put(a)
+	if err := s.applyMeta(workflowID, w, b, a); err != nil {
+		return err
+	}
+	if len(b.States) > 0 {
+		w.applyStates(b.States, a)
+	}
+	return nil
+}
+
+// applyScratch is one Apply's working memory, pooled.
+type applyScratch struct {
+	sc     []uint16 // interned node and path names, state after state
+	off    []int32  // each state's first entry in sc
+	rsn    []uint32 // each state's interned reason (reasonSide: not interned)
+	hs     []uint64 // each state's index hash
+	shard  []uint8  // each state's shard; viaRef: its Ref is to be tried first
+	byS    []int32  // state indexes grouped by shard
+	left   []int32  // states whose Ref was stale and whose hash is in another shard
+	fresh  []uint32 // per state: the slot this Apply allocated for it, or noSlot
+	nfresh int
+	starts [wShards + 1]int32
+	sink   uint64
+}
+
+const viaRef = 0x80
+
+var scratchPool = sync.Pool{New: func() any { return new(applyScratch) }}
+
+// applyMeta interns the batch's names and reasons (running out of names is
+// the one failure that depends on the stored data, and must come before
+// any write), claims the audit rows' runs, and writes intents, resolutions
+// and audit rows, all under w.meta.
+func (s *Store) applyMeta(workflowID string, w *wfState, b *store.Batch, a *applyScratch) error {
+	w.meta.Lock()
+	defer w.meta.Unlock()
+	sc, off, rsn := a.sc[:0], a.off[:0], a.rsn[:0]
 	for i := range b.States {
 		st := &b.States[i]
+		off = append(off, int32(len(sc)))
 		n, ok := w.names.get(st.Node)
 		sc = append(sc, n)
 		for _, p := range st.Path {
@@ -182,18 +238,18 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 			sc = append(sc, nn, no)
 		}
 		if !ok {
-			w.scratch = sc
+			a.sc, a.off, a.rsn = sc, off, rsn
 			return invalid("workflow %q: more than %d distinct node and path names", workflowID, math.MaxUint16)
 		}
+		r, ok := w.reasons.get(st.Reason)
+		if !ok {
+			r = reasonSide
+		}
+		rsn = append(rsn, r)
 	}
-	w.scratch = sc
+	a.sc, a.off, a.rsn = sc, off, rsn
 	if err := s.claimRuns(workflowID, w, b.Audit); err != nil {
 		return err
-	}
-
-	hs := w.prefetch(b.States)
-	for i := range b.States {
-		sc = w.put(&b.States[i], hs[i], sc)
 	}
 	for i := range b.Intents {
 		in := &b.Intents[i]
@@ -227,6 +283,82 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 		l.add(r)
 	}
 	return nil
+}
+
+// applyStates writes the states of a batch shard by shard: states are
+// hashed outside any lock, grouped by shard (keeping their batch order
+// within a shard), and each group written under its shard's lock. The walk
+// over shards starts at a different shard on each call, so that two
+// concurrent Applies rarely wait for one another.
+func (w *wfState) applyStates(states []store.AccountState, a *applyScratch) {
+	n := len(states)
+	a.hs = slices.Grow(a.hs[:0], n)[:n]
+	a.shard = slices.Grow(a.shard[:0], n)[:n]
+	a.byS = slices.Grow(a.byS[:0], n)[:n]
+	a.left = a.left[:0]
+	a.fresh = slices.Grow(a.fresh[:0], n)[:n]
+	a.nfresh = 0
+	var cnt [wShards]int32
+	for i := range states {
+		st := &states[i]
+		var k uint8
+		if st.Ref != 0 && st.Ref-1 <= math.MaxUint32 {
+			a.hs[i] = 0
+			k = uint8((st.Ref-1)&wShardMask) | viaRef
+		} else {
+			h := w.index.hash(st.Account)
+			a.hs[i] = h
+			k = uint8(h & wShardMask)
+		}
+		a.shard[i] = k
+		a.fresh[i] = noSlot
+		cnt[k&wShardMask]++
+	}
+	a.starts[0] = 0
+	for k := range wShards {
+		a.starts[k+1] = a.starts[k] + cnt[k]
+	}
+	pos := a.starts
+	for i := range states {
+		k := a.shard[i] & wShardMask
+		a.byS[pos[k]] = int32(i)
+		pos[k]++
+	}
+	start := int(w.rot.Add(1))
+	for j := range wShards {
+		k := (start + j) & wShardMask
+		grp := a.byS[a.starts[k]:a.starts[k+1]]
+		if len(grp) == 0 {
+			continue
+		}
+		sh := &w.shards[k]
+		sh.mu.Lock()
+		w.prefetch(k, states, grp, a)
+		for _, i := range grp {
+			if a.shard[i] == 0xff {
+				continue // stale Ref, hash in another shard: see left
+			}
+			w.put(sh, k, &states[i], i, a)
+		}
+		sh.mu.Unlock()
+	}
+	for _, i := range a.left {
+		k := int(a.hs[i] & wShardMask)
+		a.shard[i] = uint8(k)
+		sh := &w.shards[k]
+		sh.mu.Lock()
+		w.put(sh, k, &states[i], i, a)
+		sh.mu.Unlock()
+	}
+	if a.nfresh > 0 { // new slots join the scan order in batch order
+		w.omu.Lock()
+		for _, g := range a.fresh {
+			if g != noSlot {
+				w.order.add(g)
+			}
+		}
+		w.omu.Unlock()
+	}
 }
 
 func validateBatch(b *store.Batch) error {
@@ -283,59 +415,70 @@ func validateBatch(b *store.Batch) error {
 	return nil
 }
 
-// prefetch returns, per state, the id's index hash (0, unused, when the
-// state's Ref names its slot: no index look-up needed). On the way it touches the
-// first probe entry of every hash, one state after another, so that the
-// processor overlaps the cache misses of independent look-ups (an entry
-// batch is all misses in a big table) instead of waiting for each in turn
-// inside put. The caller holds w's write lock.
-func (w *wfState) prefetch(states []store.AccountState) []uint64 {
-	hs := w.hashes[:0]
+// prefetch checks the Refs of shard k's states of a batch (a state whose
+// Ref names its slot needs no index look-up; viaRef stays set), hashes
+// the ids of the others, and touches the first probe entry of every hash,
+// one state after another, so that the processor overlaps the cache misses
+// of independent look-ups (an entry batch is all misses in a big table)
+// instead of waiting for each in turn inside put. A state whose stale Ref
+// sends it to another shard is marked 0xff and queued in a.left. The
+// caller holds shard k's lock.
+func (w *wfState) prefetch(k int, states []store.AccountState, grp []int32, a *applyScratch) {
 	var sink uint64
-	for i := range states {
+	for _, i := range grp {
 		st := &states[i]
-		if st.Ref != 0 && st.Ref <= uint64(w.slots.n) && w.hasID(uint32(st.Ref-1), st.Account) {
-			hs = append(hs, 0)
-			continue
+		if a.shard[i]&viaRef != 0 {
+			if w.valid(st.Ref-1) && w.hasID(uint32(st.Ref-1), st.Account) {
+				a.hs[i] = 0
+				continue
+			}
+			h := w.index.hash(st.Account)
+			a.hs[i] = h
+			a.shard[i] = uint8(h & wShardMask)
+			if int(h&wShardMask) != k {
+				a.shard[i] = 0xff
+				a.left = append(a.left, i)
+				continue
+			}
 		}
-		h := w.index.hash(st.Account)
-		hs = append(hs, h)
-		si, tag := split(h)
+		si, tag := split(a.hs[i])
 		if s := &w.index.shards[si]; len(s.entries) > 0 {
 			sink += s.entries[tag&uint32(len(s.entries)-1)]
 		}
 	}
-	w.hashes = hs
-	w.sink += sink
-	return hs
+	a.sink += sink // keeps the touches above
 }
 
-// put saves one state; h is its hash from prefetch, sc holds its interned
-// node and path names (as Apply computed them) and put returns what follows
-// them.
-func (w *wfState) put(st *store.AccountState, h uint64, sc []uint16) []uint16 {
+// put saves state number i of a batch into shard k (the shard of its
+// Ref's slot, when a.shard[i] has viaRef: prefetch checked it; or of its
+// id's hash a.hs[i]). The caller holds the shard's lock.
+func (w *wfState) put(sh *wshard, k int, st *store.AccountState, i int32, a *applyScratch) {
 	id := st.Account
-	var i uint32
+	var g uint32
 	found := false
-	if st.Ref != 0 && st.Ref <= uint64(w.slots.n) && w.hasID(uint32(st.Ref-1), id) {
-		i, found = uint32(st.Ref-1), true
+	h := a.hs[i]
+	if a.shard[i]&viaRef != 0 {
+		g, found = uint32(st.Ref-1), true
 	}
 	if !found {
-		i, found = w.index.lookup(h, id, w)
+		g, found = w.index.lookup(h, id, w)
 		if !found {
-			if t, hid, ok := w.tomb(id); ok {
-				delete(w.tombs, hid)
-				i = t
+			if t, hid, ok := w.tomb(sh, id); ok {
+				delete(sh.tombs, hid)
+				g = t
 			} else {
-				i = w.slots.add()
+				g = sh.add(k)
+				a.fresh[i] = g
+				a.nfresh++
 			}
-			w.setID(i, id)
-			w.index.insert(h, i)
+			w.setID(g, id)
+			w.index.insert(h, g)
 		}
 	}
-	sl := w.slots.at(i)
-	w.count(sl.node, sl.status, -1)
+	sl := sh.slots.at(g >> wShardBits)
+	sh.count(sl.node, sl.status, -1)
 
+	sc := a.sc[a.off[i]:]
 	sl.status = uint8(st.Status)
 	sl.node = sc[0]
 	sl.entry = st.Entry
@@ -343,21 +486,20 @@ func (w *wfState) put(st *store.AccountState, h uint64, sc []uint16) []uint16 {
 	sl.wake = encTime(st.WakeAt)
 	sl.failures = st.Failures
 	if sl.reason == reasonSide {
-		delete(w.reasonSide, i)
+		delete(sh.reasonSide, g)
 	}
-	r, ok := w.reasons.get(st.Reason)
-	if !ok {
-		r = reasonSide
-		if w.reasonSide == nil {
-			w.reasonSide = make(map[uint32]string)
+	r := a.rsn[i]
+	if r == reasonSide {
+		if sh.reasonSide == nil {
+			sh.reasonSide = make(map[uint32]string)
 		}
-		w.reasonSide[i] = st.Reason
+		sh.reasonSide[g] = st.Reason
 	}
 	sl.reason = r
 	n := len(st.Path)
 	var ov []step
 	if int(sl.pathLen) > inlineSteps {
-		ov = w.overflow[i][:0]
+		ov = sh.overflow[g][:0]
 	}
 	for k := range n {
 		p := step{at: encTime(st.Path[k].At), node: sc[1+2*k], out: sc[2+2*k]}
@@ -372,26 +514,26 @@ func (w *wfState) put(st *store.AccountState, h uint64, sc []uint16) []uint16 {
 	}
 	switch {
 	case n > inlineSteps:
-		if w.overflow == nil {
-			w.overflow = make(map[uint32][]step)
+		if sh.overflow == nil {
+			sh.overflow = make(map[uint32][]step)
 		}
-		w.overflow[i] = ov
+		sh.overflow[g] = ov
 	case int(sl.pathLen) > inlineSteps:
-		delete(w.overflow, i)
+		delete(sh.overflow, g)
 	}
 	sl.pathLen = uint16(n)
-	w.count(sl.node, sl.status, +1)
-	st.Ref = uint64(i) + 1
-	return sc[1+2*n:]
+	sh.count(sl.node, sl.status, +1)
+	st.Ref = uint64(g) + 1
 }
 
-// tomb returns the tombstone slot of an account id and its hashed id.
-func (w *wfState) tomb(id string) (uint32, string, bool) {
-	if len(w.tombs) == 0 {
+// tomb returns the tombstone slot of an account id and its hashed id; sh
+// is the shard of the id's hash.
+func (w *wfState) tomb(sh *wshard, id string) (uint32, string, bool) {
+	if len(sh.tombs) == 0 {
 		return 0, "", false
 	}
 	hid := store.HashID(id)
-	i, ok := w.tombs[hid]
+	i, ok := sh.tombs[hid]
 	return i, hid, ok
 }
 
@@ -418,7 +560,7 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 		for k, r := range w.intents {
 			refs = append(refs, ref{r.created, r.seq, k})
 		}
-		w.mu.RUnlock()
+		w.mu.Unlock()
 		slices.SortFunc(refs, func(a, b ref) int {
 			if c := cmp.Compare(a.created, b.created); c != 0 {
 				return c
@@ -442,7 +584,7 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 					buf = append(buf, copyIntent(&r.in))
 				}
 			}
-			w.mu.RUnlock()
+			w.mu.Unlock()
 			for _, in := range buf {
 				if !yield(in, nil) {
 					return
@@ -465,7 +607,7 @@ func (s *Store) Forget(ctx context.Context, workflowID, accountID string) error 
 		return invalid("empty workflow or account id")
 	}
 	if w := s.rlockWF(workflowID); w != nil {
-		w.mu.RUnlock()
+		w.mu.Unlock()
 		w = s.lockWF(workflowID)
 		w.forget(accountID)
 		w.mu.Unlock()
@@ -477,23 +619,24 @@ func (s *Store) Forget(ctx context.Context, workflowID, accountID string) error 
 func (w *wfState) forget(id string) {
 	h := w.index.hash(id)
 	if i, ok := w.index.lookup(h, id, w); ok {
-		sl := w.slots.at(i)
-		w.count(sl.node, sl.status, -1)
+		sh := w.sh(i)
+		sl := w.at(i)
+		sh.count(sl.node, sl.status, -1)
 		w.index.remove(h, i)
 		if sl.reason == reasonSide {
-			delete(w.reasonSide, i)
+			delete(sh.reasonSide, i)
 		}
 		if int(sl.pathLen) > inlineSteps {
-			delete(w.overflow, i)
+			delete(sh.overflow, i)
 		}
-		clear(w.ids.bytes(sl.idRef, sl.idLen)) // no copy of the id stays behind
+		clear(w.idBytes(i)) // no copy of the id stays behind
 		hid := store.HashID(id)
 		*sl = slot{status: uint8(store.StatusForgotten), entry: sl.entry}
 		w.setID(i, hid)
-		if w.tombs == nil {
-			w.tombs = make(map[string]uint32)
+		if sh.tombs == nil {
+			sh.tombs = make(map[string]uint32)
 		}
-		w.tombs[hid] = i
+		sh.tombs[hid] = i
 	}
 	for k, r := range w.intents {
 		if r.in.Account == id {
