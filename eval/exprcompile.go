@@ -41,6 +41,7 @@ type exprCompiler struct {
 // exprResult is a compiled expression.
 type exprResult struct {
 	prog          *vm.Program
+	native        func(*Env) bool // see native.go; nil: run prog
 	fields        []string
 	segments      []string
 	nodes         []string
@@ -112,6 +113,7 @@ func (c *Compiler) compileExpr(src string, bounded bool) (*exprResult, problems)
 		ec.checkProblem(err)
 		return nil, ec.probs
 	}
+	native := ec.native(tree.Node) // before the optimizer rewrites the tree
 	if err := optimizer.Optimize(&tree.Node, cfg); err != nil {
 		ec.fileProblem(err, ErrType)
 		return nil, ec.probs
@@ -121,7 +123,7 @@ func (c *Compiler) compileExpr(src string, bounded bool) (*exprResult, problems)
 		ec.fileProblem(err, ErrType)
 		return nil, ec.probs
 	}
-	res := &exprResult{prog: prog, needsContacts: ec.needsContacts}
+	res := &exprResult{prog: prog, native: native, needsContacts: ec.needsContacts}
 	for f := range ec.fields {
 		res.fields = append(res.fields, f)
 	}

@@ -33,6 +33,9 @@ type Program struct {
 
 	// expression
 	prog *vm.Program
+	// native evaluates the expression without the VM, for the shapes
+	// native.go covers; nil otherwise.
+	native func(*Env) bool
 
 	fields, segments, nodes []string
 	needsContacts           bool
@@ -103,6 +106,7 @@ func (c *Compiler) Compile(f Filter) (*Program, error) {
 		}
 		p.kind = kindExpr
 		p.prog = res.prog
+		p.native = res.native
 		p.fields, p.segments, p.nodes = res.fields, res.segments, res.nodes
 		p.needsContacts = res.needsContacts
 		return p, nil
@@ -336,6 +340,9 @@ func (r *Runner) Match(p *Program, env *Env) (bool, error) {
 		return true, nil
 	case kindStructured:
 		return p.match(env), nil
+	}
+	if p.native != nil {
+		return p.native(env), nil
 	}
 	r.env.e = env
 	out, err := r.vm.Run(p.prog, &r.env)
