@@ -117,8 +117,12 @@ func TestCreditsRunOutAndTopUp(t *testing.T) {
 
 	p.TopUp(10)
 	p.AssertCredits(t, 12)
-	if rep := p.Run(); rep.CreditsSpent != 12 {
-		t.Errorf("after the top-up the run spent %d, want 12", rep.CreditsSpent)
+	if rep := p.Retry("g.com"); rep.CreditsSpent != 3 { // one account at once
+		t.Errorf("the retry spent %d, want 3", rep.CreditsSpent)
+	}
+	p.AssertAt(t, "g.com", "Wait 7 days")
+	if rep := p.Run(); rep.CreditsSpent != 9 {
+		t.Errorf("after the top-up the run spent %d, want 9", rep.CreditsSpent)
 	}
 	p.Run()
 	p.AssertCreditsSpent(t, 30)
@@ -170,7 +174,8 @@ func TestCreditFailureMessages(t *testing.T) {
 }
 
 // Without credits a spending graph is not published; Stock needs a
-// purchase node; TopUp refuses to take credits away.
+// purchase node; TopUp refuses to take credits away; Retry needs a failed
+// or blocked account.
 func TestCreditMisuse(t *testing.T) {
 	rec := &recorder{TB: t}
 	playtest.New(rec, newAudience(t), playtest.Credits(0))
@@ -181,6 +186,9 @@ func TestCreditMisuse(t *testing.T) {
 	rec = &recorder{TB: t}
 	p := playtest.New(rec, newAudience(t))
 	p.TopUp(-1)
+	p.Account("acme.com")
+	p.Run()
+	p.Retry("acme.com")
 	g, err := plays.CompetitorResearch().Build()
 	if err != nil {
 		t.Fatal(err)
@@ -188,6 +196,7 @@ func TestCreditMisuse(t *testing.T) {
 	playtest.New(rec, g).Account("acme.com", playtest.Stock(2))
 	for i, want := range []string{
 		"TopUp(-1): a top-up adds credits",
+		`retry "acme.com" at 2026-03-02T09:00:00Z: playgraph: not allowed in this state: account "acme.com" is waiting, not failed`,
 		`account "acme.com": Stock(2): the graph has no purchase-contacts node`,
 	} {
 		if i >= len(rec.fatals) || !strings.Contains(rec.fatals[i], want) {

@@ -54,11 +54,12 @@
 // Director of Marketing — who match the usual "Director and above in Sales
 // or Marketing" personas. Options change what matters to the play:
 // [Stage], [Intent], [Fit], [Competitors], [Keywords], [Employees],
-// [Country], [Contacts], [WithContacts], [Attr] and, for anything else,
-// [Modify]. Calling Account again with the same id replaces its data, as
-// a data provider's update would; [Play.Remove] takes accounts out of the
-// segment and [Play.Add] puts accounts (generated ones, say) in. Every
-// run reads the segment afresh.
+// [Country], [Contacts], [WithContacts], [Attr], [Stock] (contacts the
+// contact provider has to sell) and, for anything else, [Modify].
+// Calling Account again with the same id replaces its data, as a data
+// provider's update would; [Play.Remove] takes accounts out of the segment
+// and [Play.Add] puts accounts (generated ones, say) in. Every run reads
+// the segment afresh.
 //
 // # Time
 //
@@ -122,7 +123,8 @@
 // Their failure messages show the credits each run spent, the balance and
 // the accounts waiting for credits at each node. Accounts that find too
 // few credits wait at their node (blocked, not failed) until
-// [Play.TopUp] adds some; [Play.RunUntilIdle] does not wait for them.
+// [Play.TopUp] adds some and a run (or [Play.Retry], for one account)
+// serves them; [Play.RunUntilIdle] does not wait for them.
 // [Play.Preview] shows what the next run would do and spend, writing
 // nothing; [Play.Balance] returns the balance.
 package playtest

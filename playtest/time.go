@@ -230,3 +230,20 @@ func sortedCopy(s []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// Retry retries now the action one account failed at, or is blocked at
+// for want of credits (Engine.RetryAccount): a run restricted to that
+// account, recorded like any run, after which the account moves on as far
+// as it can. It returns the run's report; an account that is neither
+// failed nor blocked fails the test.
+func (p *Play) Retry(accountID string) playgraph.RunReport {
+	p.tb.Helper()
+	if !p.live() {
+		return playgraph.RunReport{}
+	}
+	rep, err := p.e.RetryAccount(context.Background(), Actor, p.wf.ID, accountID)
+	if err != nil {
+		p.tb.Fatalf("playtest: retry %q at %s: %v", accountID, p.clk.Now().Format(time.RFC3339), err)
+	}
+	return rep
+}
