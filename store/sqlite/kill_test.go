@@ -3,11 +3,13 @@ package sqlite_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/store"
 	"github.com/playgraph/playgraph/store/sqlite"
 )
@@ -67,6 +70,37 @@ func killBatch(i int, fence uint64) *store.Batch {
 	return b
 }
 
+// The ledger: before batch i the child reserves killCredits(i) credits
+// under key killKey(i) (again after a restart: the same reservation comes
+// back), and after it settles them: batch i%4 == 0 releases, the others
+// commit killSpent(i). A restarted child first settles the reservation of
+// the last batch in the file.
+
+var (
+	killPool = credit.Pool{ID: "kill", Start: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), End: time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), Total: 1 << 40}
+	killAt   = time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC)
+)
+
+const killApp = credit.AppAudienceWorkflows
+
+func killKey(i int) string     { return fmt.Sprintf("c%d", i) }
+func killCredits(i int) int64  { return int64(1 + i%7) }
+func killContacts(i int) int64 { return int64(i % 3) }
+func killSpent(i int) int64    { return int64(i % 5 % (1 + i%7)) }
+func killReleases(i int) bool  { return i%4 == 0 }
+func killBought(i int) int64   { return int64(i % 2 % (1 + i%3)) }
+
+// killSettle settles batch i's reservation (a no-op once settled).
+func killSettle(ctx context.Context, s *sqlite.Store, i int) error {
+	var err error
+	if killReleases(i) {
+		_, err = s.Release(ctx, credit.ReleaseRequest{Key: killKey(i), At: killAt})
+	} else {
+		_, err = s.Commit(ctx, credit.CommitRequest{Key: killKey(i), Credits: killSpent(i), Contacts: killBought(i), At: killAt})
+	}
+	return err
+}
+
 // TestKillChild is the child of TestKillSafety; it does nothing unless
 // started by it.
 func TestKillChild(t *testing.T) {
@@ -96,13 +130,40 @@ func TestKillChild(t *testing.T) {
 		fmt.Printf("error %v\n", err)
 		os.Exit(1)
 	}
+	// The pool and the allocation: each step is atomic and idempotent.
+	if err := s.CreatePool(ctx, killPool); err != nil && !errors.Is(err, credit.ErrConflict) {
+		fmt.Printf("error %v\n", err)
+		os.Exit(1)
+	}
+	if _, err := s.Allocate(ctx, credit.AllocateRequest{Pool: killPool.ID, App: killApp, Amount: 1 << 30, At: killPool.Start}); err != nil {
+		fmt.Printf("error %v\n", err)
+		os.Exit(1)
+	}
+	last := int(st[0].Entry)
+	if last > 0 {
+		if err := killSettle(ctx, s, last); err != nil {
+			fmt.Printf("error %v\n", err)
+			os.Exit(1)
+		}
+	}
 	deadline := time.Now().Add(time.Minute) // never run away
-	for i := int(st[0].Entry) + 1; time.Now().Before(deadline); i++ {
+	for i := last + 1; time.Now().Before(deadline); i++ {
+		r, err := s.Reserve(ctx, credit.ReserveRequest{App: killApp, Key: killKey(i), Credits: killCredits(i), Contacts: killContacts(i),
+			User: "owner", UserType: "rep", At: killAt}, credit.Limits{})
+		if err != nil || r.State != credit.Held {
+			fmt.Printf("error reserve %d: %+v, %v\n", i, r, err)
+			os.Exit(1)
+		}
 		if err := s.Apply(ctx, killWF, killBatch(i, l.Token)); err != nil {
 			fmt.Printf("error %v\n", err)
 			os.Exit(1)
 		}
 		fmt.Printf("committed %d\n", i)
+		if err := killSettle(ctx, s, i); err != nil {
+			fmt.Printf("error %v\n", err)
+			os.Exit(1)
+		}
+		fmt.Printf("settled %d\n", i)
 	}
 	os.Exit(0)
 }
@@ -114,9 +175,11 @@ func TestKillSafety(t *testing.T) {
 	}
 	path := filepath.Join(t.TempDir(), "kill.db")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
-	reported := 0   // highest batch any child reported committed
-	midOpen := 0    // kills before the child's first commit
-	unreported := 0 // kills after a commit and before its report
+	reported := 0              // highest batch any child reported committed
+	settled := 0               // highest batch whose reservation a child reported settled
+	midOpen := 0               // kills before the child's first commit
+	unreported := 0            // kills after a commit and before its report
+	ledger := map[string]int{} // where the kills left the ledger
 	for round := range kills {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKillChild$")
 		syncMode := "FULL"
@@ -149,6 +212,9 @@ func TestKillSafety(t *testing.T) {
 					n, _ := strconv.Atoi(strings.TrimPrefix(line, "committed "))
 					reported = max(reported, n)
 					once.Do(func() { close(first) })
+				case strings.HasPrefix(line, "settled "):
+					n, _ := strconv.Atoi(strings.TrimPrefix(line, "settled "))
+					settled = max(settled, n)
 				case strings.HasPrefix(line, "error "):
 					childErr = line
 				}
@@ -165,7 +231,7 @@ func TestKillSafety(t *testing.T) {
 			case <-time.After(30 * time.Second):
 				t.Fatal("the child committed nothing in 30s")
 			}
-			time.Sleep(time.Duration(rng.IntN(60)) * time.Millisecond)
+			time.Sleep(time.Duration(rng.IntN(100)) * time.Millisecond)
 		}
 		mu.Lock()
 		before := reported
@@ -182,19 +248,24 @@ func TestKillSafety(t *testing.T) {
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() {
 			t.Fatalf("round %d: child ended before the kill: %v", round, err)
 		}
-		if checkKilled(t, path, round, reported) > reported {
+		c, at := checkKilled(t, path, round, reported, settled)
+		if c > reported {
 			unreported++
 		}
+		ledger[at]++
 	}
-	t.Logf("%d kills, %d batches committed, %d kills early, %d between a commit and its report", kills, reported, midOpen, unreported)
-	if reported < kills {
+	t.Logf("%d kills, %d batches committed, %d kills early, %d between a commit and its report; the ledger at the kills: %v",
+		kills, reported, midOpen, unreported, ledger)
+	// Every round that waited for a commit saw one (early ones may not).
+	if reported < kills-midOpen {
 		t.Fatalf("only %d batches committed over %d kills", reported, kills)
 	}
 }
 
 // checkKilled opens the file a killed child left, checks it and returns
-// the number of batches it holds.
-func checkKilled(t *testing.T, path string, round, reported int) int {
+// the number of batches it holds and where the ledger was
+// (checkKilledLedger).
+func checkKilled(t *testing.T, path string, round, reported, settled int) (int, string) {
 	t.Helper()
 	ctx := t.Context()
 	s, err := sqlite.Open(ctx, path)
@@ -224,8 +295,9 @@ func checkKilled(t *testing.T, path string, round, reported int) int {
 			t.Fatalf("round %d: half a batch: counter at %d, %s at entry %d node %s", round, c, st.Account, st.Entry, st.Node)
 		}
 	}
+	at := checkKilledLedger(t, s, round, c, settled)
 	if c == 0 {
-		return 0
+		return 0, at
 	}
 	// Every batch's new accounts, and none of the next.
 	for _, i := range []int{1, c / 2, c, c + 1} {
@@ -280,5 +352,92 @@ func checkKilled(t *testing.T, path string, round, reported int) int {
 	if last := rows[len(rows)-1].Detail; last != fmt.Sprintf("%d-%d", c, killNew-1) {
 		t.Fatalf("round %d: last audit row %q after batch %d", round, last, c)
 	}
-	return c
+	return c, at
+}
+
+// checkKilledLedger checks the ledger a killed child left after c batches:
+// the history sums to the balance, every reservation's entries are whole
+// (reserve; reserve, commit and the rest released; or reserve and
+// release), batches before c are settled, c may still be held, c+1 may be
+// held (reserved before its batch), none after; and what the child
+// reported settled is. It returns where the kill left the ledger: "no
+// pool", "reserved before its batch", "held after its batch" or
+// "settled".
+func checkKilledLedger(t *testing.T, s *sqlite.Store, round, c, settled int) string {
+	t.Helper()
+	ctx := t.Context()
+	b, err := s.Balance(ctx, killPool.ID, killApp)
+	if errors.Is(err, credit.ErrNotFound) && c == 0 {
+		return "no pool" // killed before the pool was created
+	}
+	if err != nil {
+		t.Fatalf("round %d: %v", round, err)
+	}
+	if b.Available < 0 || b.Available != b.Allocated-b.Reserved-b.Spent-b.Expired {
+		t.Fatalf("round %d: balance %+v", round, b)
+	}
+	h, err := s.History(ctx, credit.HistoryQuery{Pool: killPool.ID, App: killApp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := credit.Sum(h); sum != b {
+		t.Fatalf("round %d: history sums to %+v, balance %+v", round, sum, b)
+	}
+	byKey := map[string][]credit.Entry{}
+	for _, e := range h {
+		if e.Kind != credit.KindAllocate {
+			byKey[e.Key] = append(byKey[e.Key], e)
+		}
+	}
+	var held, spent int64
+	at := "settled"
+	for i := 1; i <= c+2; i++ {
+		es := byKey[killKey(i)]
+		delete(byKey, killKey(i))
+		state := "none"
+		switch {
+		case len(es) == 0:
+		case len(es) == 1 && es[0].Kind == credit.KindReserve && es[0].Amount == killCredits(i):
+			state, held = "held", held+killCredits(i)
+		case killReleases(i) && len(es) == 2 && es[0].Kind == credit.KindReserve && es[1].Kind == credit.KindRelease &&
+			es[1].Amount == killCredits(i):
+			state = "settled"
+		case !killReleases(i) && len(es) >= 2 && es[0].Kind == credit.KindReserve && es[1].Kind == credit.KindCommit &&
+			es[1].Amount == killSpent(i) && (len(es) == 2) == (killSpent(i) == killCredits(i)) &&
+			(len(es) == 2 || (len(es) == 3 && es[2].Kind == credit.KindRelease && es[2].Amount == killCredits(i)-killSpent(i))):
+			state, spent = "settled", spent+killSpent(i)
+		default:
+			t.Fatalf("round %d: reservation %s half written: %+v", round, killKey(i), es)
+		}
+		var want []string
+		switch {
+		case i < c || i <= settled:
+			want = []string{"settled"}
+		case i == c:
+			want = []string{"held", "settled"}
+		case i == c+1:
+			want = []string{"none", "held"}
+		default:
+			want = []string{"none"}
+		}
+		if state == "held" {
+			at = map[bool]string{true: "held after its batch", false: "reserved before its batch"}[i == c]
+		}
+		if !slices.Contains(want, state) {
+			t.Fatalf("round %d: after %d batches (%d settled), reservation %s is %s, want %v", round, c, settled, killKey(i), state, want)
+		}
+		if i >= c-1 { // the store's record agrees with its history
+			r, err := s.Reservation(ctx, killKey(i))
+			switch {
+			case state == "none" && !errors.Is(err, credit.ErrNotFound),
+				state == "held" && (err != nil || r.State != credit.Held),
+				state == "settled" && (err != nil || r.State == credit.Held):
+				t.Fatalf("round %d: reservation %s is %s by its history, stored %+v (%v)", round, killKey(i), state, r, err)
+			}
+		}
+	}
+	if len(byKey) != 0 || b.Reserved != held || b.Spent != spent {
+		t.Fatalf("round %d: balance %+v; history: %d credits held, %d spent, other keys %v", round, b, held, spent, byKey)
+	}
+	return at
 }

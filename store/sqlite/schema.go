@@ -129,6 +129,91 @@ CREATE TABLE notes (
 );
 CREATE INDEX notes_user ON notes (user, at);
 `,
+	// 3: contacts bought by workflows (store.PurchasedStore).
+	`
+-- One row per (workflow, account, contact); putting a contact again
+-- updates its row, so pk orders an account's contacts by first store.
+-- fields: the contact's other fields (codec.go). Deleting the workflow
+-- deletes them.
+CREATE TABLE purchased (
+	pk      INTEGER PRIMARY KEY,
+	wid     INTEGER NOT NULL REFERENCES wfs(wid) ON DELETE CASCADE,
+	account TEXT NOT NULL,
+	contact TEXT NOT NULL,
+	fields  BLOB NOT NULL,
+	UNIQUE (wid, account, contact)
+);
+`,
+	// 4: the credit ledger (credit.Store).
+	`
+-- Times are Unix nanoseconds (the zero time: the smallest integer).
+CREATE TABLE credit_pools (
+	pk      INTEGER PRIMARY KEY,
+	id      TEXT NOT NULL UNIQUE,
+	starts  INTEGER NOT NULL,
+	ends    INTEGER NOT NULL,
+	total   INTEGER NOT NULL CHECK (total >= 0),
+	expired INTEGER NOT NULL DEFAULT 0 -- 1 once Expire ended it
+);
+CREATE INDEX credit_pools_starts ON credit_pools (starts);
+-- An application's allocation in a pool. The CHECK makes the file itself
+-- refuse an overspent or unbalanced row.
+CREATE TABLE credit_balances (
+	pool      INTEGER NOT NULL REFERENCES credit_pools(pk),
+	app       TEXT NOT NULL,
+	allocated INTEGER NOT NULL,
+	reserved  INTEGER NOT NULL,
+	spent     INTEGER NOT NULL,
+	expired   INTEGER NOT NULL,
+	available INTEGER NOT NULL,
+	PRIMARY KEY (pool, app),
+	CHECK (reserved >= 0 AND spent >= 0 AND expired >= 0 AND available >= 0
+		AND available = allocated - reserved - spent - expired)
+) WITHOUT ROWID;
+-- The history: seq is Entry.Seq (never reused). kind: 1 allocate,
+-- 2 reserve, 3 commit, 4 release, 5 expire.
+CREATE TABLE credit_entries (
+	seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+	pool   INTEGER NOT NULL REFERENCES credit_pools(pk),
+	app    TEXT NOT NULL,
+	kind   INTEGER NOT NULL,
+	key    TEXT NOT NULL,
+	amount INTEGER NOT NULL,
+	user   TEXT NOT NULL,
+	at     INTEGER NOT NULL
+);
+CREATE INDEX credit_entries_pool ON credit_entries (pool);
+CREATE INDEX credit_entries_app ON credit_entries (pool, app);
+-- state: 1 held, 2 committed, 3 released.
+CREATE TABLE credit_reservations (
+	key       TEXT PRIMARY KEY,
+	pool      INTEGER NOT NULL REFERENCES credit_pools(pk),
+	app       TEXT NOT NULL,
+	user      TEXT NOT NULL,
+	user_type TEXT NOT NULL,
+	credits   INTEGER NOT NULL,
+	contacts  INTEGER NOT NULL,
+	at        INTEGER NOT NULL,
+	state     INTEGER NOT NULL,
+	spent     INTEGER NOT NULL,
+	bought    INTEGER NOT NULL,
+	settled   INTEGER NOT NULL
+) WITHOUT ROWID;
+-- Contacts bought or held per UTC month (year*12 + month - 1) and user
+-- type; the organisation's count is their sum.
+CREATE TABLE credit_usage (
+	month     INTEGER NOT NULL,
+	user_type TEXT NOT NULL,
+	contacts  INTEGER NOT NULL,
+	PRIMARY KEY (month, user_type)
+) WITHOUT ROWID;
+CREATE TABLE credit_notices (
+	pool INTEGER NOT NULL REFERENCES credit_pools(pk),
+	app  TEXT NOT NULL,
+	kind TEXT NOT NULL,
+	PRIMARY KEY (pool, app, kind)
+) WITHOUT ROWID;
+`,
 }
 
 // SchemaVersion is the schema version this build writes: the number of

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/store"
 	"github.com/playgraph/playgraph/store/sqlite"
 )
@@ -50,7 +51,7 @@ func fillV1(t *testing.T, s *sqlite.Store) {
 }
 
 // checkV1 checks that fillV1's data survived an upgrade, and that the
-// concerns version 2 added work.
+// concerns versions 2 to 4 added work.
 func checkV1(t *testing.T, s *sqlite.Store) {
 	ctx := t.Context()
 	w, err := s.GetWorkflow(ctx, "wf")
@@ -92,8 +93,29 @@ func checkV1(t *testing.T, s *sqlite.Store) {
 	if err := s.PostNotifications(ctx, []store.Notification{{User: "u", Kind: store.NoteRunFailed, At: fixT}}); err != nil {
 		t.Fatal(err)
 	}
+	// Version 3's: purchased contacts, of a workflow stored before.
+	if err := s.PutPurchased(ctx, "wf", []audience.Contact{{ID: "c", AccountID: "a", Email: "a@x"}}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.Purchased(ctx, "wf", []string{"a"}); err != nil || len(m["a"]) != 1 || m["a"][0].Email != "a@x" {
+		t.Fatalf("purchased after upgrade: %v, %v", m, err)
+	}
 	if err := s.Forget(ctx, "wf", "a"); err != nil {
 		t.Fatal(err)
+	}
+	if m, err := s.Purchased(ctx, "wf", []string{"a"}); err != nil || len(m) != 0 {
+		t.Fatalf("purchased after Forget: %v, %v", m, err)
+	}
+	// Version 4's: the ledger.
+	pool := credit.Pool{ID: "p", Start: fixT, End: fixT.Add(24 * time.Hour), Total: 10}
+	if err := s.CreatePool(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Allocate(ctx, credit.AllocateRequest{Pool: "p", App: credit.AppAudienceWorkflows, Amount: 10, At: fixT}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := s.Reserve(ctx, credit.ReserveRequest{App: credit.AppAudienceWorkflows, Key: "k", Credits: 4, At: fixT}, credit.Limits{}); err != nil || r.State != credit.Held {
+		t.Fatalf("reserve after upgrade: %+v, %v", r, err)
 	}
 	if err := s.IntegrityCheck(ctx); err != nil {
 		t.Fatal(err)

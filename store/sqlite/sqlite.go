@@ -7,13 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	msqlite "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/store"
 )
 
@@ -28,6 +30,8 @@ var (
 	_ store.InboxStore      = (*Store)(nil)
 	_ store.LeaseStore      = (*Store)(nil)
 	_ store.Eraser          = (*Store)(nil)
+	_ store.PurchasedStore  = (*Store)(nil)
+	_ credit.Store          = (*Store)(nil)
 )
 
 // Sentinel errors of package sqlite. Errors about the data (not found,
@@ -108,8 +112,9 @@ func WithCacheSize(kib int) Option {
 // share a file. Call [Store.Close] when done.
 type Store struct {
 	path string
-	w    *sql.DB // the write connection's pool (one connection)
-	r    *sql.DB // read connections (query_only)
+	busy time.Duration // the busy timeout
+	w    *sql.DB       // the write connection's pool (one connection)
+	r    *sql.DB       // read connections (query_only)
 
 	// wmu serialises write transactions on wc, the one write connection,
 	// and guards wstmts, the statements prepared on it.
@@ -168,9 +173,9 @@ func open(ctx context.Context, path string, target int, opts []Option) (*Store, 
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	s := &Store{path: path, w: w, wstmts: make(map[stmtKey]*sql.Stmt), closed: make(chan struct{})}
+	s := &Store{path: path, busy: o.busy, w: w, wstmts: make(map[stmtKey]*sql.Stmt), closed: make(chan struct{})}
 	s.names.init()
-	if s.wc, err = w.Conn(ctx); err != nil {
+	if s.wc, err = writeConn(ctx, w); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -190,6 +195,20 @@ func open(ctx context.Context, path string, target int, opts []Option) (*Store, 
 	r.SetConnMaxIdleTime(0)
 	s.r = r
 	return s, nil
+}
+
+// writeConn takes the write connection from w. It runs with busy_timeout
+// 0: [Store.write] waits for the file's write lock itself (see begin).
+func writeConn(ctx context.Context, w *sql.DB) (*sql.Conn, error) {
+	c, err := w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := c.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 // Path returns the file the store was opened from.
@@ -223,7 +242,14 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	}
 	var busy, logN, done int
 	s.wmu.Lock()
-	err := s.wc.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logN, &done)
+	// The checkpoint waits for readers through SQLite's busy handler,
+	// which the write connection otherwise runs without.
+	_, err := s.wc.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", max(0, s.busy.Milliseconds())))
+	if err == nil {
+		err = s.wc.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logN, &done)
+		_, rerr := s.wc.ExecContext(context.WithoutCancel(ctx), "PRAGMA busy_timeout = 0")
+		err = errors.Join(err, rerr)
+	}
 	s.wmu.Unlock()
 	if err != nil {
 		return fmt.Errorf("sqlite: checkpoint: %w", err)
@@ -300,22 +326,62 @@ func (s *Store) write(ctx context.Context, fn func(t wtx) error) error {
 	if err := s.live(ctx); err != nil {
 		return err
 	}
-	if _, err := s.wc.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	// BEGIN, COMMIT and ROLLBACK are prepared once, as every statement
+	// of a write transaction is.
+	t := wtx{s}
+	if err := s.begin(ctx, t); err != nil {
 		return fmt.Errorf("sqlite: begin: %w", s.connErr(err))
 	}
-	if err := fn(wtx{s}); err != nil {
-		if _, rerr := s.wc.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil {
+	if err := fn(t); err != nil {
+		if _, rerr := t.exec(context.WithoutCancel(ctx), q("ROLLBACK")); rerr != nil {
 			err = errors.Join(err, fmt.Errorf("sqlite: rollback: %w", s.connErr(rerr)))
 		}
 		return err
 	}
-	if _, err := s.wc.ExecContext(context.WithoutCancel(ctx), "COMMIT"); err != nil {
+	if _, err := t.exec(context.WithoutCancel(ctx), q("COMMIT")); err != nil {
 		// A failed COMMIT leaves the transaction open in some cases
 		// (SQLITE_BUSY): roll it back so that nothing of it stays.
 		s.wc.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		return fmt.Errorf("sqlite: commit: %w", s.connErr(err))
 	}
 	return nil
+}
+
+// begin runs BEGIN IMMEDIATE, retrying while another connection (another
+// Store on the file, or another process) holds the file's write lock, for
+// up to the busy timeout. It polls every 50µs to 1ms (jittered) rather
+// than through SQLite's busy handler, whose sleeps grow to 100ms: against
+// a process that writes back to back, a writer sleeping that long rarely
+// finds the lock free and may wait out the whole timeout.
+func (s *Store) begin(ctx context.Context, t wtx) error {
+	var deadline time.Time
+	wait := 50 * time.Microsecond
+	for {
+		_, err := t.exec(ctx, q("BEGIN IMMEDIATE"))
+		if err == nil || !isBusy(err) {
+			return err
+		}
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(s.busy)
+		}
+		if !now.Before(deadline) {
+			return err
+		}
+		d := min(wait/2+rand.N(wait), deadline.Sub(now))
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(d):
+		}
+		wait = min(2*wait, time.Millisecond)
+	}
+}
+
+// isBusy reports whether err is SQLITE_BUSY (or one of its extended codes).
+func isBusy(err error) bool {
+	var se *msqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
 // connErr replaces a write connection that database/sql gave up on, so
@@ -329,7 +395,7 @@ func (s *Store) connErr(err error) error {
 	}
 	clear(s.wstmts)
 	s.wc.Close()
-	if c, cerr := s.w.Conn(context.Background()); cerr == nil {
+	if c, cerr := writeConn(context.Background(), s.w); cerr == nil {
 		s.wc = c
 	}
 	return err

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/store"
 	"github.com/playgraph/playgraph/store/sqlite"
 	"github.com/playgraph/playgraph/store/storetest"
@@ -122,5 +124,47 @@ func TestTwoWriters(t *testing.T) {
 		if err != nil || len(rows) != rounds {
 			t.Fatalf("wf%d audit through the other store: %d rows, %v", i, len(rows), err)
 		}
+	}
+}
+
+// A writer waits for the file's write lock held by another connection, up
+// to the busy timeout, and then fails; a cancelled one stops waiting.
+func TestBusyTimeout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "busy.db")
+	s, err := sqlite.Open(t.Context(), path, sqlite.WithBusyTimeout(200*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	other, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	conn, err := other.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.AddEvents(t.Context(), []audience.Event{{AccountID: "a"}})
+	if err == nil || !strings.Contains(err.Error(), "SQLITE_BUSY") || time.Since(start) < 200*time.Millisecond {
+		t.Fatalf("writing while another connection holds the lock: %v after %v", err, time.Since(start))
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	err = s.AddEvents(ctx, []audience.Event{{AccountID: "a"}})
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a cancelled wait: %v", err)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		conn.ExecContext(context.Background(), "ROLLBACK")
+	}()
+	if err := s.AddEvents(t.Context(), []audience.Event{{AccountID: "a"}}); err != nil {
+		t.Fatalf("once the lock is free: %v", err)
 	}
 }

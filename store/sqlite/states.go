@@ -840,7 +840,8 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 // account never in the workflow leaves no tombstone but still erases its
 // engagement events; forgetting twice is not an error. Besides what
 // store.Eraser lists, the account's entries in the workflow's runs' Errors
-// are removed (ErrorCount is kept).
+// are removed (ErrorCount is kept), and so are the contacts the workflow
+// bought for it (as [Store.ForgetPurchased] does), in the same transaction.
 func (s *Store) Forget(ctx context.Context, workflowID, accountID string) error {
 	if err := s.live(ctx); err != nil {
 		return err
@@ -878,6 +879,9 @@ func (s *Store) Forget(ctx context.Context, workflowID, accountID string) error 
 			}
 		}
 		if _, err := t.exec(ctx, q(`DELETE FROM intents WHERE wid = ? AND account = ?`), wid, accountID); err != nil {
+			return err
+		}
+		if _, err := t.exec(ctx, q(`DELETE FROM purchased WHERE wid = ? AND account = ?`), wid, accountID); err != nil {
 			return err
 		}
 		rows, err := t.query(ctx, q(`SELECT rk, record FROM runs WHERE wid = ?`), wid)
