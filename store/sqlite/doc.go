@@ -9,9 +9,12 @@
 //	}
 //	defer s.Close()
 //
-// The store passes store/storetest unchanged and behaves as
-// store/memstore does wherever the interfaces leave a choice (ordering,
-// copies, tombstones, which workflow a run belongs to).
+// The store passes store/storetest unchanged (the credit ledger's suite
+// included) and behaves as store/memstore does wherever the interfaces
+// leave a choice (ordering, copies, tombstones, which workflow a run
+// belongs to). Besides [store.Store] it implements the optional concerns
+// [store.PurchasedStore] (contacts bought by workflows) and
+// [credit.Store] (the credit ledger).
 //
 // # Durability
 //
@@ -38,9 +41,12 @@
 //     slow and little on those where it is not (see BENCH.txt).
 //
 // TestKillSafety re-executes the test binary as a child applying batches
-// in a loop and SIGKILLs it at random moments (24 times, with both
-// levels): each time the file opens cleanly, passes integrity_check, holds
-// every batch the child reported committed and no batch by half.
+// in a loop, reserving credits before each batch and committing or
+// releasing them after it, and SIGKILLs it at random moments (24 times,
+// with both levels): each time the file opens cleanly, passes
+// integrity_check, holds every batch the child reported committed and no
+// batch by half, and its ledger balances (the history sums to the
+// balance; every reservation's entries are whole).
 //
 // # Pragmas
 //
@@ -64,23 +70,57 @@
 //
 // A Store keeps one write connection and a pool of read connections
 // ([WithReaders], default 4). Writes of one process queue on its write
-// connection; writes of several processes queue on the file's write lock:
-// every write transaction begins with BEGIN IMMEDIATE, which takes the
-// lock at once (waiting up to the busy timeout), so that no transaction
-// fails halfway for want of it. Keep the busy timeout above the longest
-// transaction any process sharing the file runs (a batch of a few
-// thousand accounts takes tens of milliseconds). Reads see the last committed
-// state and never wait for writers.
+// connection; writes of several processes contend for the file's write
+// lock: every write transaction begins with BEGIN IMMEDIATE, which takes
+// the lock before the transaction reads anything, so that no transaction
+// fails halfway for want of it. A writer that finds the lock taken polls
+// for it every 50µs to 1ms (jittered), up to the busy timeout, rather than
+// through SQLite's busy handler, whose sleeps grow to 100ms: a process
+// sleeping that long against one that writes back to back would rarely
+// find the lock free (TestCreditsTwoProcesses checks that two processes
+// spending at once interleave). Keep the busy timeout above the longest
+// run of transactions any process sharing the file holds the lock for (a
+// batch of a few thousand accounts takes tens of milliseconds). Reads see
+// the last committed state and never wait for writers.
 //
 // Everything that must hold across processes is checked inside the
 // transaction that acts on it: a lease's grant (holder, expiry, token)
 // with its check, an Apply's fence with its writes, a workflow's revision
-// with PutWorkflow, a version's write-once rule with PutVersion. So two
-// engines in two processes never run one workflow at once: the second
+// with PutWorkflow, a version's write-once rule with PutVersion, a credit
+// reservation's balance and monthly limits with its hold. So two engines
+// in two processes never run one workflow at once: the second
 // AcquireLease fails with [store.ErrLeaseHeld] while the first's lease is
 // live, and once it has expired and been granted again, the first's
 // writes fail with [store.ErrFenced]. TestLeaseTwoProcesses races two
 // processes for a lease and checks that they are never both inside.
+//
+// # The credit ledger
+//
+// Every [credit.Store] method is one transaction, the writes begun with
+// BEGIN IMMEDIATE. Reserve reads the reservation under its key, the pool
+// covering its time, the month's contact usage and the allocation row,
+// checks them, and then updates the allocation and the usage, writes the
+// reservation and appends its history entry, all before COMMIT; since the
+// write lock is taken before the first read, no process can spend the
+// same credits between the check and the hold. Commit, Release, Allocate,
+// SetPoolTotal, Expire and MarkNotified likewise. The allocation rows
+// also carry a CHECK constraint (available >= 0 and available = allocated
+// − reserved − spent − expired), so the file itself refuses an overspent
+// row. History is table credit_entries in seq order (an AUTOINCREMENT
+// key: Entry.Seq is never reused). TestCreditsTwoProcesses runs two
+// processes reserving, committing and releasing from one small allocation
+// until it is spent: neither overspends, spent + reserved + available
+// equals the allocation, and the history's running balance never goes
+// negative.
+//
+// # Purchased contacts
+//
+// Table purchased keeps one row per (workflow, account, contact id);
+// putting a contact again updates its row in place, so an account's
+// contacts come back in the order first stored. [Store.Forget] deletes the
+// account's contacts in the workflow in its own transaction (the engine
+// also calls ForgetPurchased), and deleting a workflow deletes its
+// contacts (store/memstore keeps them until ForgetPurchased).
 //
 // The one thing a process caches is the names it has interned (below),
 // which are never renumbered, so the cache cannot go stale.
@@ -101,9 +141,11 @@
 // touching nothing. An empty or new file is version 0; an SQLite file with
 // tables but no schema_version is refused with [ErrNotStore]. A released
 // migration is never edited: a change is a new migration, and a concern
-// added later (purchased contacts, the credit ledger) arrives as one.
-// [SchemaVersion] is the version this build writes; testdata/v1.db is a
-// version-1 file kept to test upgrades against.
+// added later arrives as one. Version 1 holds workflows, versions,
+// states, intents, runs, audit and leases; 2 engagement events and the
+// inbox; 3 purchased contacts; 4 the credit ledger. [SchemaVersion] is the
+// version this build writes; testdata/v1.db is a version-1 file kept to
+// test upgrades against.
 //
 // # Layout
 //
