@@ -43,6 +43,13 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 	}
 	send := c.scratch[:0]
 	for _, it := range b {
+		if it.missing {
+			// The source no longer knows the account: nothing sensible
+			// can be sent for it.
+			c.dropIntent(it, "account no longer known to the segment source")
+			c.exit(it, "account no longer known to the segment source")
+			continue
+		}
 		if it.intent == nil {
 			c.inArena = append(c.inArena, store.Intent{})
 			in := &c.inArena[len(c.inArena)-1]
@@ -106,6 +113,7 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 			c.fail(it, fmt.Errorf("%s: %d of %d item(s) not delivered: %s", pn.id, pending, len(in.Items), lastErr))
 		case done == 0:
 			c.resolve = append(c.resolve, in.Key)
+			c.toRelease = append(c.toRelease, in.Key)
 			c.rs.addError(pn.id, it.st.Account, fmt.Errorf("%s: failed permanently: %s", pn.id, lastErr))
 			c.counts[it.node].Failed++
 			c.exit(it, fmt.Sprintf("action %s failed permanently: %s", pn.id, lastErr))
@@ -225,6 +233,9 @@ func (c *chunk) dispatch(ctx context.Context, pn *pnode, send []*item) error {
 	for lo := 0; lo < len(refs); lo += size {
 		batch := refs[lo:min(lo+size, len(refs))]
 		for attempt := 1; len(batch) > 0; attempt++ {
+			if err := c.rs.renewLease(ctx); err != nil {
+				return err
+			}
 			if err := pn.conn.Limits().Wait(ctx); err != nil {
 				return err
 			}

@@ -238,3 +238,37 @@ func TestCancelledRunStopsPromptlyAndResumes(t *testing.T) {
 		assert.Equal(t, playgraph.ActionKey(wf.ID, plays.CRLinkedIn, it.AccountID, 1), it.Key)
 	}
 }
+
+// TestUnpublishWaitsForTheRun: a status change never lands in the middle
+// of a run; it fails with ErrRunInProgress instead.
+func TestUnpublishDuringRun(t *testing.T) {
+	ctx := context.Background()
+	src := audience.NewMemorySource(competitorAccounts(4)...)
+	blocker := &blockingConn{Base: connector.NewBase("linkedin", connector.Limits{}), started: make(chan struct{})}
+	reg, err := connector.NewRegistry(fake.New("outreach"), blocker)
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg, Segments: playgraph.SegmentMap{plays.CRSegment: src}})
+	require.NoError(t, err)
+	g, err := plays.CompetitorResearch().Build()
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = e.Run(rctx, admin, wf.ID)
+	}()
+	<-blocker.started
+	_, err = e.Unpublish(ctx, admin, wf.ID, "stop")
+	assert.ErrorIs(t, err, playgraph.ErrRunInProgress)
+	_, err = e.Archive(ctx, admin, wf.ID)
+	assert.ErrorIs(t, err, playgraph.ErrRunInProgress)
+	cancel()
+	<-done
+	got, err := e.Unpublish(ctx, admin, wf.ID, "stop")
+	require.NoError(t, err)
+	assert.Equal(t, store.WorkflowUnpublished, got.Status)
+}

@@ -89,3 +89,17 @@ func (e *Engine) noteLowCredits(ctx context.Context, w store.Workflow, rec store
 		}
 	}
 }
+
+// releaseKeys releases the credits held under intents dropped outside a
+// run (publish migration, removal, forgetting).
+func (e *Engine) releaseKeys(ctx context.Context, keys []string) error {
+	if e.o.Credits == nil {
+		return nil
+	}
+	for _, k := range keys {
+		if _, err := e.o.Credits.Release(ctx, k, e.o.Clock.Now()); err != nil && !errors.Is(err, credit.ErrNotFound) {
+			return fmt.Errorf("releasing credits of %s: %w", k, err)
+		}
+	}
+	return nil
+}

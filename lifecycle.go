@@ -24,7 +24,10 @@ type Fallback uint8
 const (
 	// FallbackUpstream moves such an account to the nearest node on its
 	// path that survives in the new version (the default); it is processed
-	// there on the next run. With none surviving, it leaves the flow.
+	// there on the next run. When that node is an action the account
+	// already completed, the account goes where the action's output leads
+	// in the new version instead, so no action is done twice. With none
+	// surviving, it leaves the flow.
 	FallbackUpstream Fallback = iota
 	// FallbackExit makes such an account leave the flow.
 	FallbackExit
@@ -158,6 +161,20 @@ func (e *Engine) migrate(ctx context.Context, w store.Workflow, g *graph.Graph, 
 	if err != nil {
 		return nil, err
 	}
+	old, err := e.loadGraph(ctx, w.ID, w.Published)
+	if err != nil {
+		return nil, err
+	}
+	// survives reports whether a node id of the old version is the same
+	// kind of node in the new one (a changed kind counts as removed).
+	survives := func(id string) bool {
+		n, ok := g.Node(id)
+		if !ok {
+			return false
+		}
+		o, ok := old.Node(id)
+		return !ok || o.Kind() == n.Kind()
+	}
 	pendingByAcct := map[string]store.Intent{}
 	for in, err := range e.st.PendingIntents(ctx, w.ID) {
 		if err != nil {
@@ -172,10 +189,15 @@ func (e *Engine) migrate(ctx context.Context, w store.Workflow, g *graph.Graph, 
 	counts := map[mkey]int{}
 	now := e.o.Clock.Now()
 	var batch store.Batch
+	var released []string
 	flush := func() error {
 		if len(batch.States) == 0 && len(batch.Resolved) == 0 {
 			return nil
 		}
+		if err := e.releaseKeys(ctx, released); err != nil {
+			return err
+		}
+		released = released[:0]
 		batch.Fence = fence
 		if err := e.st.Apply(ctx, w.ID, &batch); err != nil {
 			return err
@@ -187,7 +209,7 @@ func (e *Engine) migrate(ctx context.Context, w store.Workflow, g *graph.Graph, 
 		if err != nil {
 			return nil, err
 		}
-		if n, ok := g.Node(st.Node); ok {
+		if n, ok := g.Node(st.Node); ok && survives(st.Node) {
 			counts[mkey{st.Node, st.Node, false}]++
 			if t, ok := timerOf(n); ok && st.Status == store.StatusWaiting {
 				st.WakeAt = t.Due(st.EnteredAt, loc)
@@ -197,15 +219,29 @@ func (e *Engine) migrate(ctx context.Context, w store.Workflow, g *graph.Graph, 
 			from := st.Node
 			to := ""
 			if opts.Fallback == FallbackUpstream {
+				// The nearest surviving node upstream. When it is an action
+				// the account completed, it goes on where that action's
+				// output leads in the new version rather than doing the
+				// action again.
 				for k := len(st.Path) - 2; k >= 0; k-- {
-					if _, ok := g.Node(st.Path[k].Node); ok {
-						to = st.Path[k].Node
-						break
+					id := st.Path[k].Node
+					n, ok := g.Node(id)
+					if !ok || !survives(id) {
+						continue
 					}
+					if n.Kind().IsAction() && st.Path[k].Out != "" {
+						if next, ok := g.Next(id, st.Path[k].Out); ok {
+							to = next
+						}
+						break // an unconnected output: it leaves the flow
+					}
+					to = id
+					break
 				}
 			}
 			if in, ok := pendingByAcct[st.Account]; ok && in.Node == from {
 				batch.Resolved = append(batch.Resolved, in.Key)
+				released = append(released, in.Key)
 			}
 			reason := fmt.Sprintf("node %s removed in version %d", from, version)
 			if to == "" {
@@ -294,11 +330,12 @@ func (e *Engine) putNextVersion(ctx context.Context, actor Actor, w store.Workfl
 
 // Unpublish stops a published workflow: it is no longer run (by Run or the
 // scheduler); its accounts' state is kept, and publishing again resumes.
+// While a run is in progress it fails with ErrRunInProgress.
 func (e *Engine) Unpublish(ctx context.Context, actor Actor, workflowID, reason string) (Workflow, error) {
 	if err := actor.require(PermEdit, "unpublish a workflow"); err != nil {
 		return Workflow{}, err
 	}
-	return e.setStatus(ctx, workflowID, func(w *store.Workflow) error {
+	return e.setStatusLeased(ctx, workflowID, func(w *store.Workflow) error {
 		if w.Status != store.WorkflowPublished {
 			return fmt.Errorf("%w: workflow %s is %s, not published", ErrState, w.ID, w.Status)
 		}
@@ -308,18 +345,34 @@ func (e *Engine) Unpublish(ctx context.Context, actor Actor, workflowID, reason 
 }
 
 // Archive makes a workflow read-only; it is no longer run. Archived
-// workflows can be duplicated.
+// workflows can be duplicated. While a run is in progress it fails with
+// ErrRunInProgress.
 func (e *Engine) Archive(ctx context.Context, actor Actor, workflowID string) (Workflow, error) {
 	if err := actor.require(PermEdit, "archive a workflow"); err != nil {
 		return Workflow{}, err
 	}
-	return e.setStatus(ctx, workflowID, func(w *store.Workflow) error {
+	return e.setStatusLeased(ctx, workflowID, func(w *store.Workflow) error {
 		if w.Status == store.WorkflowArchived {
 			return fmt.Errorf("%w: workflow %s is already archived", ErrState, w.ID)
 		}
 		w.Status = store.WorkflowArchived
 		return nil
 	})
+}
+
+// setStatusLeased is setStatus holding the workflow's run lease, so the
+// change never lands in the middle of a run (ErrRunInProgress then).
+func (e *Engine) setStatusLeased(ctx context.Context, workflowID string, change func(*store.Workflow) error) (Workflow, error) {
+	if _, err := e.getWorkflow(ctx, workflowID); err != nil {
+		return Workflow{}, err
+	}
+	var out Workflow
+	err := e.withLease(ctx, workflowID, "status", func(uint64) error {
+		var err error
+		out, err = e.setStatus(ctx, workflowID, change)
+		return err
+	})
+	return out, err
 }
 
 func (e *Engine) setStatus(ctx context.Context, workflowID string, change func(*store.Workflow) error) (Workflow, error) {

@@ -71,6 +71,9 @@ func (e *Engine) RemoveAccount(ctx context.Context, actor Actor, workflowID, acc
 				b.Resolved = append(b.Resolved, in.Key)
 			}
 		}
+		if err := e.releaseKeys(ctx, b.Resolved); err != nil {
+			return err
+		}
 		msg := fmt.Sprintf("removed by %s", actor.UserID)
 		if reason != "" {
 			msg += ": " + reason
@@ -108,6 +111,18 @@ func (e *Engine) Forget(ctx context.Context, actor Actor, accountID string) erro
 				if err := ps.ForgetPurchased(ctx, id, accountID, ""); err != nil {
 					return err
 				}
+			}
+			var held []string
+			for in, err := range e.st.PendingIntents(ctx, id) {
+				if err != nil {
+					return err
+				}
+				if in.Account == accountID {
+					held = append(held, in.Key)
+				}
+			}
+			if err := e.releaseKeys(ctx, held); err != nil {
+				return err
 			}
 			return e.st.Forget(ctx, id, accountID)
 		}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/playgraph/playgraph/audience"
@@ -26,7 +27,8 @@ type plan struct {
 	nodes    []pnode
 	finish   []connector.RunFinisher // connectors to tell at end of run
 	readers  []connector.EngagementReader
-	buys     bool // a node purchases contacts
+	buys     bool     // a node purchases contacts
+	segments []string // segments filters name in in_segment()
 	// spendsCredits: a node reserves credits.
 	spendsCredits bool
 }
@@ -121,6 +123,11 @@ func (e *Engine) plan(ctx context.Context, w store.Workflow) (*plan, error) {
 		pn.progs = g.Programs(i)
 		pn.hasProgs = len(pn.progs) > 0
 		for _, pr := range pn.progs {
+			for _, sid := range pr.Segments() {
+				if !slices.Contains(p.segments, sid) {
+					p.segments = append(p.segments, sid)
+				}
+			}
 			pn.needsContacts = pn.needsContacts || pr.NeedsContacts()
 			pn.needsEvents = pn.needsEvents || len(pr.EngagedNodes()) > 0
 		}

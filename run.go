@@ -59,6 +59,9 @@ func reportFrom(r store.Run) RunReport {
 
 const maxRunErrors = 1000
 
+// retryRunPrefix starts the ids of RetryAccount's runs.
+const retryRunPrefix = "retry-"
+
 // Run runs a published workflow once, now: new segment members enter,
 // waiting accounts whose timer is due or whose conditions hold resume,
 // failed actions are retried, outstanding intents of an interrupted run are
@@ -98,6 +101,9 @@ func (e *Engine) runOnly(ctx context.Context, w store.Workflow, actorID, only st
 	}
 	now := e.o.Clock.Now()
 	runID := uuid.NewString()
+	if only != "" {
+		runID = retryRunPrefix + runID // the scheduler does not count retries as runs
+	}
 	lease, err := e.st.AcquireLease(ctx, w.ID, e.o.EngineID+"/"+runID, now, e.o.LeaseTTL)
 	if errors.Is(err, store.ErrLeaseHeld) {
 		return RunReport{}, fmt.Errorf("%w: workflow %s: %w", ErrRunInProgress, w.ID, err)
@@ -108,6 +114,16 @@ func (e *Engine) runOnly(ctx context.Context, w store.Workflow, actorID, only st
 	bg := context.WithoutCancel(ctx)
 	rsLease := &lease
 	defer func() { _ = e.st.ReleaseLease(bg, *rsLease) }()
+	// Read the workflow again under the lease: a publish, unpublish or
+	// archive that landed since the caller read it must not be missed.
+	cur, err := e.getWorkflow(ctx, w.ID)
+	if err != nil {
+		return RunReport{}, err
+	}
+	if cur.Status != store.WorkflowPublished || cur.Published == 0 {
+		return RunReport{}, fmt.Errorf("%w: workflow %s is %s", ErrNotPublished, w.ID, cur.Status)
+	}
+	w = cur
 
 	rec := store.Run{
 		ID: runID, Workflow: w.ID, Version: w.Published, Status: store.RunInProgress,
@@ -224,7 +240,11 @@ type runState struct {
 
 	actor string // who ran it ("" for the scheduler)
 	only  string // RetryAccount: the one account to process
-	dry   bool   // a preview: nothing is written or sent
+	again bool   // the workflow's re-entry policy lets accounts enter again
+
+	exitedMu  sync.Mutex
+	exitedNow map[string]struct{} // accounts that left in this run (re-entry waits for a later run)
+	dry       bool                // a preview: nothing is written or sent
 
 	indexes         map[string]*connector.MatchIndex // per node id, under mu
 	creditsSpent    atomic.Int64
@@ -306,7 +326,17 @@ func (rs *runState) execute(ctx context.Context) error {
 		return err
 	}
 	rs.src = src
+	rs.again = p.opts.ReEntry == EnterAgainAfterExit
+	rs.exitedNow = map[string]struct{}{}
 	rs.segs = &segResolver{e: e, ctx: ctx}
+	// Read every segment a filter asks in_segment() about now: a segment
+	// that cannot be read fails the run rather than routing every account
+	// as if it were not a member.
+	for _, id := range p.segments {
+		if err := rs.segs.load(id); err != nil {
+			return err
+		}
+	}
 
 	if err := rs.pollEngagement(ctx); err != nil {
 		return err
@@ -511,27 +541,34 @@ type segResolver struct {
 	sets map[string]map[string]struct{}
 }
 
-// InSegment implements eval.SegmentResolver.
+// load reads a segment's members into the resolver.
+func (s *segResolver) load(segmentID string) error {
+	src, err := s.e.source(s.ctx, segmentID)
+	if err != nil {
+		return err
+	}
+	set := map[string]struct{}{}
+	for a, err := range src.Members(s.ctx) {
+		if err != nil {
+			return fmt.Errorf("%w: reading segment %s for in_segment(): %w", ErrSegment, segmentID, err)
+		}
+		set[a.ID] = struct{}{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sets == nil {
+		s.sets = map[string]map[string]struct{}{}
+	}
+	s.sets[segmentID] = set
+	return nil
+}
+
+// InSegment implements eval.SegmentResolver. Every segment the plan's
+// filters name was loaded when the run started.
 func (s *segResolver) InSegment(segmentID, accountID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	set, ok := s.sets[segmentID]
-	if !ok {
-		set = map[string]struct{}{}
-		if src, err := s.e.source(s.ctx, segmentID); err == nil {
-			for a, err := range src.Members(s.ctx) {
-				if err != nil {
-					break
-				}
-				set[a.ID] = struct{}{}
-			}
-		}
-		if s.sets == nil {
-			s.sets = map[string]map[string]struct{}{}
-		}
-		s.sets[segmentID] = set
-	}
-	_, in := set[accountID]
+	_, in := s.sets[segmentID][accountID]
 	return in
 }
 
@@ -592,6 +629,9 @@ type chunk struct {
 	records  map[string]connector.Record // record-writing actions: item key → record
 	written  map[string]string           // item key → the target's record id
 	reserved map[string]bool             // intent keys whose credits this chunk reserved
+	// toRelease lists intent keys resolved without being done: any credit
+	// reservation held under them is released before the next write.
+	toRelease []string
 
 	waiting   int64 // dirty-free waiting accounts seen, flushed by apply
 	auditDrop int64
@@ -677,6 +717,11 @@ func (c *chunk) release() {
 	c.epath = c.epath[:0]
 	c.waiting, c.auditDrop = 0, 0
 	c.env = eval.Env{}
+	clear(c.records)
+	clear(c.written)
+	clear(c.reserved)
+	clear(c.toRelease[:cap(c.toRelease)])
+	c.toRelease = c.toRelease[:0]
 	c.rs = nil
 	chunkPool.Put(c)
 }
@@ -688,6 +733,9 @@ func (c *chunk) freshPath(k int) []store.Step {
 }
 
 func (rs *runState) processEntries(ctx context.Context, accts []*audience.Account) error {
+	if err := rs.renewLease(ctx); err != nil {
+		return err // phase 2 may write nothing for a long time: keep the lease alive
+	}
 	c := rs.newChunk(len(accts))
 	defer c.release()
 	ids := c.ids[:0]
@@ -728,6 +776,12 @@ func (rs *runState) processEntries(ctx context.Context, accts []*audience.Accoun
 		case store.StatusExited, store.StatusForgotten:
 			if !again {
 				continue
+			}
+			rs.exitedMu.Lock()
+			_, now := rs.exitedNow[ids[i]]
+			rs.exitedMu.Unlock()
+			if now {
+				continue // left in this very run: it may enter again on a later one
 			}
 			entry = st.Entry + 1
 		default:
@@ -777,12 +831,15 @@ func (rs *runState) processExisting(ctx context.Context, states []store.AccountS
 		c.items = append(c.items, it)
 		idx := rs.p.g.Index(it.st.Node)
 		if idx < 0 {
-			c.exit(it, fmt.Sprintf("node %q no longer exists in version %d", it.st.Node, rs.p.version))
+			reason := fmt.Sprintf("node %q no longer exists in version %d", it.st.Node, rs.p.version)
+			c.dropIntent(it, reason)
+			c.exit(it, reason)
 			continue
 		}
 		it.node = idx
 		if rs.members != nil {
 			if _, in := rs.members[it.st.Account]; !in {
+				c.dropIntent(it, "left the segment")
 				c.exit(it, "left the segment")
 				continue
 			}
@@ -842,13 +899,42 @@ func (c *chunk) move(it *item, out int) {
 	it.st.EnteredAt = c.rs.now
 	it.st.Path = append(it.st.Path, store.Step{Node: np.id, At: c.rs.now})
 	it.intent = nil
-	if f := c.rs.e.o.Observer.NodeEntered; f != nil {
+	if f := c.rs.e.o.Observer.NodeEntered; f != nil && !c.rs.dry {
 		f(context.Background(), NodeEvent{Workflow: c.rs.w.ID, Run: c.rs.runID, Node: np.id, Accounts: 1})
 	}
 	c.arrive(it, next)
 }
 
+// dropIntent gives up it's pending action: its pending items become
+// terminally failed with the reason, the intent is resolved, and credits
+// held for it are released. Every path that takes an account out of an
+// action without completing it goes through here.
+func (c *chunk) dropIntent(it *item, reason string) {
+	in := it.intent
+	if in == nil {
+		if p := c.rs.pending[it.st.Account]; p != nil && p.Node == it.st.Node && p.Entry == it.st.Entry {
+			in = p
+		}
+	}
+	if in == nil || in.Key == "" {
+		return
+	}
+	for k := range in.Items {
+		if in.Items[k].Status == store.ItemPending {
+			in.Items[k].Status, in.Items[k].Err = store.ItemFailed, reason
+		}
+	}
+	c.resolve = append(c.resolve, in.Key)
+	c.toRelease = append(c.toRelease, in.Key)
+	it.intent = nil
+}
+
 func (c *chunk) exit(it *item, reason string) {
+	if c.rs.again {
+		c.rs.exitedMu.Lock()
+		c.rs.exitedNow[it.st.Account] = struct{}{}
+		c.rs.exitedMu.Unlock()
+	}
 	it.st.Status = store.StatusExited
 	it.st.Reason = reason
 	it.dirty = true
@@ -864,15 +950,7 @@ func (c *chunk) fail(it *item, err error) {
 	c.rs.addError(pn.id, it.st.Account, err)
 	if int(it.st.Failures) >= c.rs.e.o.Retry.MaxFailures {
 		reason := fmt.Sprintf("gave up at %s after %d failed attempts: %v", pn.id, it.st.Failures, err)
-		if in := it.intent; in != nil {
-			for k := range in.Items {
-				if in.Items[k].Status == store.ItemPending {
-					in.Items[k].Status = store.ItemFailed
-				}
-			}
-			c.resolve = append(c.resolve, in.Key)
-			it.intent = nil
-		}
+		c.dropIntent(it, reason)
 		c.exit(it, reason)
 		return
 	}
@@ -928,6 +1006,9 @@ func (c *chunk) walk(ctx context.Context) error {
 // run that stalls longer than the lease loses it, and its next write fails
 // with store.ErrFenced, leaving the intents pending for whoever runs next.
 func (rs *runState) renewLease(ctx context.Context) error {
+	if rs.lease == nil {
+		return nil // a preview holds no lease
+	}
 	rs.leaseMu.Lock()
 	defer rs.leaseMu.Unlock()
 	now := rs.e.o.Clock.Now()
@@ -948,6 +1029,9 @@ func (c *chunk) apply(ctx context.Context) error {
 		return c.applyDry()
 	}
 	if err := c.rs.renewLease(ctx); err != nil {
+		return err
+	}
+	if err := c.releaseHeld(ctx); err != nil {
 		return err
 	}
 	b := store.Batch{Fence: c.rs.fence, States: c.states[:0]}

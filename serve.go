@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/playgraph/playgraph/schedule"
@@ -29,16 +30,19 @@ func scheduleOf(w store.Workflow) scheduleState {
 }
 
 // lastRunStart returns when the workflow's latest run started (zero if it
-// never ran).
+// never ran), counting runs still in progress (their record is written
+// when they start) and not counting RetryAccount's one-account runs.
 func (e *Engine) lastRunStart(ctx context.Context, w store.Workflow) (time.Time, error) {
-	if w.LastRun == "" {
-		return time.Time{}, nil
+	runs, err := e.st.ListRuns(ctx, w.ID, 50)
+	if err != nil {
+		return time.Time{}, err
 	}
-	r, err := e.st.GetRun(ctx, w.LastRun)
-	if errors.Is(err, store.ErrNotFound) {
-		return time.Time{}, nil // pruned
+	for _, r := range runs {
+		if !strings.HasPrefix(r.ID, retryRunPrefix) {
+			return r.StartedAt, nil
+		}
 	}
-	return r.StartedAt, err
+	return time.Time{}, nil
 }
 
 // RunDue runs, once each, the published workflows whose schedule is due
@@ -135,15 +139,15 @@ func (e *Engine) runIfDue(ctx context.Context, workflowID string) (last time.Tim
 
 func (e *Engine) endSchedule(ctx context.Context, w store.Workflow, ss scheduleState) error {
 	reason := fmt.Sprintf("schedule ended at %s", ss.Spec.End.Format(time.RFC3339))
-	if _, err := e.setStatus(ctx, w.ID, func(w *store.Workflow) error {
+	if _, err := e.setStatusLeased(ctx, w.ID, func(w *store.Workflow) error {
 		if w.Status != store.WorkflowPublished {
 			return fmt.Errorf("%w: no longer published", ErrState)
 		}
 		w.Status, w.Reason = store.WorkflowUnpublished, reason
 		return nil
 	}); err != nil {
-		if errors.Is(err, ErrState) {
-			return nil // someone else got there first
+		if errors.Is(err, ErrState) || errors.Is(err, ErrRunInProgress) {
+			return nil // someone else got there first, or a run ends first: next time
 		}
 		return err
 	}

@@ -303,7 +303,12 @@ func (c *chunk) settleSpend(ctx context.Context, pn *pnode, send []*item) error 
 			continue
 		}
 		if !c.reserved[in.Key] {
-			continue // matched or blocked: nothing reserved
+			// Matched or blocked: nothing reserved here; settle what an
+			// interrupted earlier run may have left held.
+			if err := c.settleEarlier(ctx, pn, it, done); err != nil {
+				return fmt.Errorf("node %s: settling credits of %s: %w", pn.id, in.Key, err)
+			}
+			continue
 		}
 		led := rs.e.o.Credits
 		if done {
@@ -311,7 +316,6 @@ func (c *chunk) settleSpend(ctx context.Context, pn *pnode, send []*item) error 
 			if pn.call == callPurchase {
 				n = int64(len(it.newContacts))
 			}
-			spent := n * pn.price
 			var contacts int64
 			if pn.call == callPurchase {
 				contacts = n
@@ -320,6 +324,9 @@ func (c *chunk) settleSpend(ctx context.Context, pn *pnode, send []*item) error 
 			if err != nil {
 				return fmt.Errorf("node %s: reading reservation %s: %w", pn.id, in.Key, err)
 			}
+			// Never commit more than was reserved (a node's price may have
+			// changed since an interrupted run reserved).
+			spent := min(n*pn.price, prev.Credits)
 			if _, err := led.Commit(ctx, credit.CommitRequest{Key: in.Key, Credits: spent, Contacts: contacts, At: rs.now}); err != nil {
 				return fmt.Errorf("node %s: committing credits of %s: %w", pn.id, in.Key, err)
 			}
@@ -396,4 +403,50 @@ func uniqueUsers(us ...string) []string {
 		}
 	}
 	return out
+}
+
+// releaseHeld releases the credits held under intents this chunk resolved
+// without completing them (a reservation that is already committed, or
+// none, is left alone).
+func (c *chunk) releaseHeld(ctx context.Context) error {
+	led := c.rs.e.o.Credits
+	if len(c.toRelease) == 0 || led == nil || c.rs.dry {
+		c.toRelease = c.toRelease[:0]
+		return nil
+	}
+	for _, key := range c.toRelease {
+		if _, err := led.Release(ctx, key, c.rs.now); err != nil && !errors.Is(err, credit.ErrNotFound) {
+			return fmt.Errorf("releasing credits of %s: %w", key, err)
+		}
+	}
+	clear(c.toRelease)
+	c.toRelease = c.toRelease[:0]
+	return nil
+}
+
+// settleEarlier settles a reservation an earlier, interrupted run left
+// held for an intent this chunk completed without reserving (its record
+// was found to exist): commit when done, release otherwise.
+func (c *chunk) settleEarlier(ctx context.Context, pn *pnode, it *item, done bool) error {
+	led := c.rs.e.o.Credits
+	r, err := led.Reservation(ctx, it.intent.Key)
+	if errors.Is(err, credit.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if r.State != credit.Held {
+		return nil
+	}
+	if !done {
+		_, err := led.Release(ctx, it.intent.Key, c.rs.now)
+		return err
+	}
+	spent := min(pn.price, r.Credits)
+	if _, err := led.Commit(ctx, credit.CommitRequest{Key: it.intent.Key, Credits: spent, At: c.rs.now}); err != nil {
+		return err
+	}
+	c.rs.creditsSpent.Add(spent)
+	return nil
 }
