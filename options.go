@@ -203,6 +203,12 @@ type Options struct {
 	// EngineID names this engine as a lease holder; default a random id.
 	EngineID string
 	// LeaseTTL is how long a run lease lasts between renewals; default 2m.
+	// A run renews it before every connector call and every batch it
+	// writes, so it must exceed the longest single connector call (its
+	// timeout, and any Retry-After a connector may ask for); otherwise a
+	// second engine may take the workflow over, and the first run then
+	// stops at its next write with the lease lost (its intents stay
+	// pending and are sent by whoever runs next).
 	LeaseTTL time.Duration
 	// Seed seeds retry jitter; 0 picks one at random.
 	Seed uint64
