@@ -163,6 +163,7 @@ func (l *spendLog) line(proc, line string) error {
 // the history once, and what they spent adds up to the ledger's Spent: no
 // process overspent, no credit was lost or created.
 func TestCreditsTwoProcesses(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "credits.db")
 	ctx := t.Context()
 	s, err := sqlite.Open(ctx, path)

@@ -169,6 +169,7 @@ func TestKillChild(t *testing.T) {
 }
 
 func TestKillSafety(t *testing.T) {
+	t.Parallel()
 	kills := 24
 	if testing.Short() {
 		kills = 5

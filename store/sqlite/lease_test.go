@@ -145,6 +145,7 @@ func checkGrants(t *testing.T, grants map[string][]uint64) {
 }
 
 func TestLeaseTwoProcesses(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lease.db")
 	s := func() *sqlite.Store { // create the file before the race

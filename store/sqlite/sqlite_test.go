@@ -29,12 +29,14 @@ func open(t testing.TB, opts ...sqlite.Option) *sqlite.Store {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func() store.Store { return open(t) })
 }
 
 // A batch cancelled while it is written leaves nothing, and the store
 // goes on.
 func TestApplyCancelled(t *testing.T) {
+	t.Parallel()
 	s := open(t)
 	b := &store.Batch{}
 	for i := range 20_000 {
@@ -75,6 +77,7 @@ func TestApplyCancelled(t *testing.T) {
 // Writers in two Stores on one file (as two processes) interleave whole
 // batches of different workflows, and each reads the other's writes.
 func TestTwoWriters(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "two.db")
 	var stores [2]*sqlite.Store
 	for i := range stores {
