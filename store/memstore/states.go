@@ -613,7 +613,7 @@ func (s *Store) Forget(ctx context.Context, workflowID, accountID string) error 
 		w.mu.Unlock()
 	}
 	s.forgetEvents(accountID)
-	return nil
+	return s.ForgetPurchased(ctx, workflowID, accountID, "")
 }
 
 func (w *wfState) forget(id string) {

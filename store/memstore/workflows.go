@@ -82,6 +82,9 @@ func (s *Store) DeleteWorkflow(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	s.bought.mu.Lock()
+	delete(s.bought.m, id)
+	s.bought.mu.Unlock()
 	s.wmu.Lock()
 	_, had := s.workflows[id]
 	_, hadV := s.versions[id]
