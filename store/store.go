@@ -154,7 +154,8 @@ func HashID(accountID string) string {
 // purchased contacts, people-level actions) find them. It is an optional
 // concern: the engine requires it only of workflows that purchase
 // contacts. Contacts are keyed by (workflow, account, contact id); putting
-// one again replaces it.
+// one again replaces it. A store that is also an Eraser erases an
+// account's purchased contacts in Forget; DeleteWorkflow deletes them.
 type PurchasedStore interface {
 	// PutPurchased stores contacts bought for accounts of a workflow (each
 	// contact's AccountID says which).

@@ -28,7 +28,8 @@ type ErasableStore interface {
 
 // Run runs every concern's suite against stores made by newStore, each as a
 // subtest. newStore is called once per test case and must return an empty
-// store. Stores that also implement [credit.Store] run [TestCredits].
+// store. Stores that also implement [credit.Store] run [TestCredits];
+// those implementing [store.PurchasedStore] run [TestPurchased].
 func Run(t *testing.T, newStore func() store.Store) {
 	t.Helper()
 	t.Run("Workflows", func(t *testing.T) { TestWorkflows(t, func() store.WorkflowStore { return newStore() }) })
@@ -38,6 +39,9 @@ func Run(t *testing.T, newStore func() store.Store) {
 	t.Run("Engagement", func(t *testing.T) { TestEngagement(t, func() store.EngagementStore { return newStore() }) })
 	t.Run("Inbox", func(t *testing.T) { TestInbox(t, func() store.InboxStore { return newStore() }) })
 	t.Run("Eraser", func(t *testing.T) { TestEraser(t, func() ErasableStore { return newStore() }) })
+	if _, ok := newStore().(store.PurchasedStore); ok {
+		t.Run("Purchased", func(t *testing.T) { TestPurchased(t, func() store.PurchasedStore { return newStore().(store.PurchasedStore) }) })
+	}
 	if _, ok := newStore().(credit.Store); ok {
 		t.Run("Credits", func(t *testing.T) { TestCredits(t, func() credit.Store { return newStore().(credit.Store) }) })
 	}
