@@ -83,4 +83,3 @@ func TestPurchased(t *testing.T, newStore func() store.PurchasedStore) {
 		}
 	})
 }
-

@@ -40,7 +40,9 @@ func Run(t *testing.T, newStore func() store.Store) {
 	t.Run("Inbox", func(t *testing.T) { TestInbox(t, func() store.InboxStore { return newStore() }) })
 	t.Run("Eraser", func(t *testing.T) { TestEraser(t, func() ErasableStore { return newStore() }) })
 	if _, ok := newStore().(store.PurchasedStore); ok {
-		t.Run("Purchased", func(t *testing.T) { TestPurchased(t, func() store.PurchasedStore { return newStore().(store.PurchasedStore) }) })
+		t.Run("Purchased", func(t *testing.T) {
+			TestPurchased(t, func() store.PurchasedStore { return newStore().(store.PurchasedStore) })
+		})
 	}
 	if _, ok := newStore().(credit.Store); ok {
 		t.Run("Credits", func(t *testing.T) { TestCredits(t, func() credit.Store { return newStore().(credit.Store) }) })
