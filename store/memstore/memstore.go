@@ -142,19 +142,8 @@ func notFound(format string, args ...any) error {
 // is kept as a sentinel and comes back as the zero time.
 const zeroNanos = math.MinInt64
 
-// Unix seconds representable as int64 nanoseconds (years 1678 to 2262).
-const (
-	minUnixSec = math.MinInt64/1_000_000_000 + 1
-	maxUnixSec = math.MaxInt64/1_000_000_000 - 1
-)
-
-func timeOK(t time.Time) bool {
-	if t.IsZero() {
-		return true
-	}
-	sec := t.Unix()
-	return sec >= minUnixSec && sec <= maxUnixSec
-}
+// timeOK reports whether the store can keep t.
+func timeOK(t time.Time) bool { return store.TimeInRange(t) }
 
 func encTime(t time.Time) int64 {
 	if t.IsZero() {

@@ -3,6 +3,7 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"iter"
 	"math"
 	"slices"
@@ -362,54 +363,16 @@ func (w *wfState) applyStates(states []store.AccountState, a *applyScratch) {
 }
 
 func validateBatch(b *store.Batch) error {
+	if err := b.Validate(); err != nil {
+		return fmt.Errorf("memstore: %w", err)
+	}
 	for i := range b.States {
 		st := &b.States[i]
 		switch {
-		case st.Account == "":
-			return invalid("state %d: empty account id", i)
-		case st.Status < store.StatusActive || st.Status > store.StatusExited:
-			return invalid("state %d (%s): status %v cannot be saved", i, st.Account, st.Status)
-		case !timeOK(st.EnteredAt) || !timeOK(st.WakeAt):
-			return invalid("state %d (%s): time out of range", i, st.Account)
 		case len(st.Account) > maxIDLen:
 			return invalid("state %d: account id longer than %d bytes", i, maxIDLen)
 		case len(st.Path) > math.MaxUint16:
 			return invalid("state %d (%s): path too long", i, st.Account)
-		}
-		for _, p := range st.Path {
-			if !timeOK(p.At) {
-				return invalid("state %d (%s): path time out of range", i, st.Account)
-			}
-		}
-	}
-	for i := range b.Intents {
-		in := &b.Intents[i]
-		switch {
-		case in.Key == "":
-			return invalid("intent %d: empty key", i)
-		case in.Account == "":
-			return invalid("intent %d (%s): empty account id", i, in.Key)
-		case !timeOK(in.Created):
-			return invalid("intent %d (%s): time out of range", i, in.Key)
-		}
-		for j := range in.Items {
-			if in.Items[j].Key == "" {
-				return invalid("intent %d (%s): item %d: empty key", i, in.Key, j)
-			}
-		}
-	}
-	for i, k := range b.Resolved {
-		if k == "" {
-			return invalid("resolved %d: empty key", i)
-		}
-	}
-	for i := range b.Audit {
-		r := &b.Audit[i]
-		if r.Run == "" {
-			return invalid("audit row %d: empty run id", i)
-		}
-		if !timeOK(r.At) {
-			return invalid("audit row %d: time out of range", i)
 		}
 	}
 	return nil

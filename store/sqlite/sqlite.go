@@ -429,18 +429,8 @@ func notFound(format string, args ...any) error {
 
 const zeroNanos = math.MinInt64
 
-const (
-	minUnixSec = math.MinInt64/int64(time.Second) + 1
-	maxUnixSec = math.MaxInt64/int64(time.Second) - 1
-)
-
-func timeOK(t time.Time) bool {
-	if t.IsZero() {
-		return true
-	}
-	sec := t.Unix()
-	return sec >= minUnixSec && sec <= maxUnixSec
-}
+// timeOK reports whether the store can keep t.
+func timeOK(t time.Time) bool { return store.TimeInRange(t) }
 
 func encTime(t time.Time) int64 {
 	if t.IsZero() {

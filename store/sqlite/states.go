@@ -161,52 +161,12 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 }
 
 func validateBatch(b *store.Batch) error {
-	for i := range b.States {
-		st := &b.States[i]
-		switch {
-		case st.Account == "":
-			return invalid("state %d: empty account id", i)
-		case st.Status < store.StatusActive || st.Status > store.StatusExited:
-			return invalid("state %d (%s): status %v cannot be saved", i, st.Account, st.Status)
-		case !timeOK(st.EnteredAt) || !timeOK(st.WakeAt):
-			return invalid("state %d (%s): time out of range", i, st.Account)
-		}
-		for _, p := range st.Path {
-			if !timeOK(p.At) {
-				return invalid("state %d (%s): path time out of range", i, st.Account)
-			}
-		}
+	if err := b.Validate(); err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	for i := range b.Intents {
-		in := &b.Intents[i]
-		switch {
-		case in.Key == "":
-			return invalid("intent %d: empty key", i)
-		case in.Account == "":
-			return invalid("intent %d (%s): empty account id", i, in.Key)
-		case !timeOK(in.Created):
-			return invalid("intent %d (%s): time out of range", i, in.Key)
-		case in.Attempts < 0 || int64(in.Attempts) > math.MaxInt32:
+		if in := &b.Intents[i]; int64(in.Attempts) > math.MaxInt32 {
 			return invalid("intent %d (%s): attempts %d out of range", i, in.Key, in.Attempts)
-		}
-		for j := range in.Items {
-			if in.Items[j].Key == "" {
-				return invalid("intent %d (%s): item %d: empty key", i, in.Key, j)
-			}
-		}
-	}
-	for i, k := range b.Resolved {
-		if k == "" {
-			return invalid("resolved %d: empty key", i)
-		}
-	}
-	for i := range b.Audit {
-		r := &b.Audit[i]
-		if r.Run == "" {
-			return invalid("audit row %d: empty run id", i)
-		}
-		if !timeOK(r.At) {
-			return invalid("audit row %d: time out of range", i)
 		}
 	}
 	return nil

@@ -1,0 +1,86 @@
+package store
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Unix seconds whose nanoseconds fit an int64 (years 1678 to 2262).
+const (
+	minUnixSec = math.MinInt64/int64(time.Second) + 1
+	maxUnixSec = math.MaxInt64/int64(time.Second) - 1
+)
+
+// TimeInRange reports whether t is zero or representable as int64 Unix
+// nanoseconds (years 1678 to 2262): the range every time a store keeps must
+// lie in, so that stores may encode times compactly.
+func TimeInRange(t time.Time) bool {
+	if t.IsZero() {
+		return true
+	}
+	sec := t.Unix()
+	return sec >= minUnixSec && sec <= maxUnixSec
+}
+
+// Validate checks a batch against StateStore.Apply's contract: every state
+// has an account id and a status that can be saved (active, waiting,
+// failed, blocked or exited); every intent has a key and an account id and
+// every item a key; no resolved key is empty; every audit row names its
+// run; every time is in range (TimeInRange). It returns an error wrapping
+// ErrInvalid that names the first problem; a store applies nothing of an
+// invalid batch. Stores may check more (their own size limits).
+func (b *Batch) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+	}
+	for i := range b.States {
+		st := &b.States[i]
+		switch {
+		case st.Account == "":
+			return bad("state %d: empty account id", i)
+		case st.Status < StatusActive || st.Status > StatusExited:
+			return bad("state %d (%s): status %v cannot be saved", i, st.Account, st.Status)
+		case !TimeInRange(st.EnteredAt) || !TimeInRange(st.WakeAt):
+			return bad("state %d (%s): time out of range", i, st.Account)
+		}
+		for _, p := range st.Path {
+			if !TimeInRange(p.At) {
+				return bad("state %d (%s): path time out of range", i, st.Account)
+			}
+		}
+	}
+	for i := range b.Intents {
+		in := &b.Intents[i]
+		switch {
+		case in.Key == "":
+			return bad("intent %d: empty key", i)
+		case in.Account == "":
+			return bad("intent %d (%s): empty account id", i, in.Key)
+		case !TimeInRange(in.Created):
+			return bad("intent %d (%s): time out of range", i, in.Key)
+		case in.Attempts < 0:
+			return bad("intent %d (%s): negative attempts", i, in.Key)
+		}
+		for j := range in.Items {
+			if in.Items[j].Key == "" {
+				return bad("intent %d (%s): item %d: empty key", i, in.Key, j)
+			}
+		}
+	}
+	for i, k := range b.Resolved {
+		if k == "" {
+			return bad("resolved %d: empty key", i)
+		}
+	}
+	for i := range b.Audit {
+		r := &b.Audit[i]
+		if r.Run == "" {
+			return bad("audit row %d: empty run id", i)
+		}
+		if !TimeInRange(r.At) {
+			return bad("audit row %d: time out of range", i)
+		}
+	}
+	return nil
+}
