@@ -41,6 +41,10 @@ var crmProfile = &connector.MappingProfile{
 // → save to CRM → timer) over n accounts, with stock contacts at the
 // provider and a pool of credits.
 func newSpendWorld(t *testing.T, st store.Store, n, stock int, pool int64) *spendWorld {
+	return newSpendWorldOpts(t, st, n, stock, pool, credit.Options{})
+}
+
+func newSpendWorldOpts(t *testing.T, st store.Store, n, stock int, pool int64, copts credit.Options) *spendWorld {
 	t.Helper()
 	ctx := context.Background()
 	w := &spendWorld{clk: clock.NewFake(day0), src: &audience.MemorySource{}}
@@ -50,7 +54,7 @@ func newSpendWorld(t *testing.T, st store.Store, n, stock int, pool int64) *spen
 	if !ok {
 		cst = memstore.New()
 	}
-	w.ledger = credit.NewLedger(cst, credit.Options{})
+	w.ledger = credit.NewLedger(cst, copts)
 	require.NoError(t, w.ledger.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: pool}))
 	_, err := w.ledger.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: pool, User: "ada", At: day0})
 	require.NoError(t, err)
@@ -418,4 +422,36 @@ func TestForgetContactDropsItsPendingAction(t *testing.T) {
 	pos, err = w.e.Where(ctx, viewer, w.wf.ID, "acct-00")
 	require.NoError(t, err)
 	assert.Equal(t, "wait", pos.Node, "the account moves on with its other contacts")
+}
+
+func TestLowCreditsNoticeOncePerPool(t *testing.T) {
+	ctx := context.Background()
+	// 30 credits; low at 10 or fewer left. Four accounts spend 12.
+	w := newSpendWorldOpts(t, memstore.New(), 4, 3, 30, credit.Options{LowCredits: 10})
+	_, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	low := func() int {
+		inbox, err := w.e.Inbox(ctx, admin, false)
+		require.NoError(t, err)
+		n := 0
+		for _, note := range inbox {
+			if note.Kind == store.NoteCreditsLow {
+				n++
+			}
+		}
+		return n
+	}
+	assert.Equal(t, 0, low(), "18 left: not low yet")
+	for i := range 4 {
+		require.NoError(t, w.src.Add(&audience.Account{ID: fmt.Sprintf("more-%d", i), Name: "More", Domain: fmt.Sprintf("more%d.example", i)}))
+		for j := range 3 {
+			w.provider.AddStock(fmt.Sprintf("more-%d", i), audience.Contact{ID: fmt.Sprintf("more-%d-c%d", i, j), LastName: "L", Email: fmt.Sprintf("c%d@more%d.example", j, i), Title: "VP", JobLevel: "VP"})
+		}
+	}
+	_, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, low(), "6 left after 12 more: low, noticed once")
+	_, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, low(), "not repeated in the same period")
 }
