@@ -455,3 +455,21 @@ func TestLowCreditsNoticeOncePerPool(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, low(), "not repeated in the same period")
 }
+
+func TestMonthlyContactLimitBlocks(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorldOpts(t, memstore.New(), 4, 3, 100, credit.Options{Limits: credit.Limits{Organisation: 5}})
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	limited := false
+	for _, f := range rep.Failures {
+		limited = limited || errors.Is(f, credit.ErrMonthlyLimit)
+	}
+	assert.True(t, limited, "an error matching credit.ErrMonthlyLimit")
+	assert.Equal(t, map[string]int{"wait/waiting": 1, "buy/blocked": 3}, w.atNodes(t), "one account's 3 contacts fit the month's 5")
+	// Next month the limit resets and the rest are served.
+	w.clk.Set(day0.AddDate(0, 1, 0))
+	_, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, w.atNodes(t)["buy/blocked"], "one more account fits the new month")
+}
