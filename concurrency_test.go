@@ -65,12 +65,7 @@ func TestTwoEnginesOneStore(t *testing.T) {
 			return e
 		}
 		e1, e2 := mk(), mk()
-		g, err := plays.CompetitorResearch().Build()
-		require.NoError(t, err)
-		wf, err := e1.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-		require.NoError(t, err)
-		_, err = e1.Publish(ctx, admin, wf.ID)
-		require.NoError(t, err)
+		wf := publishCompetitor(t, e1)
 
 		var wg sync.WaitGroup
 		errs := make([]error, 2)
@@ -134,12 +129,7 @@ func TestSourceFailingMidStream(t *testing.T) {
 	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg,
 		Segments: playgraph.SegmentMap{plays.CRSegment: src}, BatchSize: 10})
 	require.NoError(t, err)
-	g, err := plays.CompetitorResearch().Build()
-	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	wf := publishCompetitor(t, e)
 
 	rep, err := e.Run(ctx, admin, wf.ID)
 	require.Error(t, err)
@@ -200,12 +190,7 @@ func TestCancelledRunStopsPromptlyAndResumes(t *testing.T) {
 	opts := &playgraph.Options{Store: st, Clock: clk, Connectors: reg, Segments: playgraph.SegmentMap{plays.CRSegment: src}}
 	e, err := playgraph.New(opts)
 	require.NoError(t, err)
-	g, err := plays.CompetitorResearch().Build()
-	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	wf := publishCompetitor(t, e)
 
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
@@ -249,12 +234,7 @@ func TestUnpublishDuringRun(t *testing.T) {
 	require.NoError(t, err)
 	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg, Segments: playgraph.SegmentMap{plays.CRSegment: src}})
 	require.NoError(t, err)
-	g, err := plays.CompetitorResearch().Build()
-	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	wf := publishCompetitor(t, e)
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

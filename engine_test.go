@@ -57,14 +57,22 @@ func newWorld(t *testing.T, accts ...*audience.Account) *world {
 		Retry:    playgraph.RetryPolicy{Backoff: time.Millisecond, MaxBackoff: time.Millisecond},
 	})
 	require.NoError(t, err)
+	w.wf = publishCompetitor(t, w.e)
+	return w
+}
+
+// publishCompetitor creates and publishes the competitor research play
+// on e and returns the published workflow.
+func publishCompetitor(t testing.TB, e *playgraph.Engine) playgraph.Workflow {
+	t.Helper()
+	ctx := context.Background()
 	g, err := plays.CompetitorResearch().Build()
 	require.NoError(t, err)
-	ctx := context.Background()
-	w.wf, err = w.e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
 	require.NoError(t, err)
-	w.wf, err = w.e.Publish(ctx, admin, w.wf.ID)
+	wf, err = e.Publish(ctx, admin, wf.ID)
 	require.NoError(t, err)
-	return w
+	return wf
 }
 
 func (w *world) run(t *testing.T) playgraph.RunReport {

@@ -265,12 +265,7 @@ func runFaultSeed(t *testing.T, seed uint64, nAccounts int) faultOutcome {
 		return e
 	}
 	e := newEngine()
-	g, err := plays.CompetitorResearch().Build()
-	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	wf := publishCompetitor(t, e)
 
 	// Transient item faults, below the in-run retry bound.
 	for _, a := range accts {

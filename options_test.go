@@ -21,7 +21,6 @@ import (
 // engineWith builds the competitor research world with extra options.
 func engineWith(t *testing.T, tune func(*playgraph.Options), accts ...*audience.Account) (*playgraph.Engine, string, *fake.Connector, *fake.Connector, *clock.Fake) {
 	t.Helper()
-	ctx := context.Background()
 	clk := clock.NewFake(day0)
 	clk.AutoAdvance = true
 	src := audience.NewMemorySource(accts...)
@@ -37,12 +36,7 @@ func engineWith(t *testing.T, tune func(*playgraph.Options), accts ...*audience.
 	}
 	e, err := playgraph.New(o)
 	require.NoError(t, err)
-	g, err := plays.CompetitorResearch().Build()
-	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	wf := publishCompetitor(t, e)
 	return e, wf.ID, sep, li, clk
 }
 
