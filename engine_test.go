@@ -183,11 +183,14 @@ func TestTransientFailureRetriedThenDelivered(t *testing.T) {
 	assert.Equal(t, store.StatusFailed, pos.Status)
 	assert.Equal(t, plays.CRLinkedIn, pos.Node)
 	assert.Equal(t, 1, pos.Failures)
-	rep = w.run(t) // attempts 4..5 fail, 6th... policy: 3 per run
+	// Three attempts per run: the second run's attempts 4 and 5 fail, the
+	// sixth is delivered.
 	rep = w.run(t)
+	assert.Equal(t, 1, rep.Counts[plays.CRLinkedIn].Sent)
 	assert.Equal(t, plays.CRWait, w.where(t, "a").Node)
+	assert.Len(t, w.linkedin.Items(fake.OpAddToAudience), 6)
+	w.run(t)
 	assert.Equal(t, 1, w.linkedin.Count(key), "delivered once, under one key")
-	_ = rep
 }
 
 func TestPermanentFailureLeavesWithReason(t *testing.T) {
