@@ -339,3 +339,61 @@ func TestCancelledContext(t *testing.T) {
 		}
 	}
 }
+
+// TestLongAuditLog pages through a log that spans several chunks, before
+// and after forgetting an account, against a plain slice.
+func TestLongAuditLog(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	const wf, run = "wf", "r1"
+	if err := s.PutRun(ctx, store.Run{ID: run, Workflow: wf}); err != nil {
+		t.Fatal(err)
+	}
+	var want []store.AuditRow
+	for b := range 7 {
+		var batch store.Batch
+		for i := range 700 {
+			row := store.AuditRow{Run: run, Account: fmt.Sprintf("a%d", i%13), Node: fmt.Sprintf("n%d", i%3),
+				Event: "entered", Detail: fmt.Sprintf("%d-%d", b, i), At: t0.Add(time.Duration(b*700+i) * time.Second)}
+			batch.Audit = append(batch.Audit, row)
+			want = append(want, row)
+		}
+		if err := s.Apply(ctx, wf, &batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(want []store.AuditRow) {
+		t.Helper()
+		for _, pg := range [][2]int{{0, 0}, {0, 1}, {1023, 2}, {1024, 1025}, {2047, 0}, {len(want) - 1, 5}, {len(want), 3}, {len(want) + 9, 0}} {
+			got, err := s.Audit(ctx, run, pg[0], pg[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			lo := min(pg[0], len(want))
+			hi := len(want)
+			if pg[1] > 0 {
+				hi = min(hi, lo+pg[1])
+			}
+			if !reflect.DeepEqual(got, want[lo:hi]) && !(len(got) == 0 && lo == hi) {
+				t.Fatalf("Audit(%d, %d): %d rows, want %d (first %+v)", pg[0], pg[1], len(got), hi-lo, got[:min(1, len(got))])
+			}
+		}
+	}
+	check(want)
+	if err := s.Forget(ctx, wf, "a5"); err != nil {
+		t.Fatal(err)
+	}
+	kept := want[:0:0]
+	for _, r := range want {
+		if r.Account != "a5" {
+			kept = append(kept, r)
+		}
+	}
+	check(kept)
+	// Rows appended after a forget land after the kept ones.
+	extra := store.AuditRow{Run: run, Account: "late", Event: "took", At: t0}
+	if err := s.Apply(ctx, wf, &store.Batch{Audit: []store.AuditRow{extra}}); err != nil {
+		t.Fatal(err)
+	}
+	check(append(kept, extra))
+}

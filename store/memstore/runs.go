@@ -17,11 +17,16 @@ type auditRow struct {
 	node, event     uint32
 }
 
+// auditLog keeps a run's rows in chunks of auditChunk rows: a long log
+// grows by adding a chunk, never by copying the rows it has.
 type auditLog struct {
-	rows  []auditRow
-	names []string
-	ids   map[string]uint32
+	chunks [][]auditRow
+	n      int
+	names  []string
+	ids    map[string]uint32
 }
+
+const auditChunk = 1024
 
 func newAuditLog() *auditLog {
 	return &auditLog{names: []string{""}, ids: make(map[string]uint32)}
@@ -41,14 +46,54 @@ func (l *auditLog) name(s string) uint32 {
 }
 
 func (l *auditLog) add(r *store.AuditRow) {
-	l.rows = append(l.rows, auditRow{
+	c := len(l.chunks) - 1
+	if c < 0 || len(l.chunks[c]) == cap(l.chunks[c]) {
+		size := auditChunk
+		if c < 0 {
+			size = 16 // most logs are short
+		} else if cap(l.chunks[c]) < auditChunk {
+			// Small logs grow by copying until their first chunk is full.
+			size = min(auditChunk, 2*cap(l.chunks[c]))
+			l.chunks[c] = append(make([]auditRow, 0, size), l.chunks[c]...)
+			size = 0
+		}
+		if size > 0 {
+			l.chunks = append(l.chunks, make([]auditRow, 0, size))
+			c++
+		}
+	}
+	l.chunks[c] = append(l.chunks[c], auditRow{
 		account: r.Account, detail: r.Detail, at: encTime(r.At),
 		node: l.name(r.Node), event: l.name(r.Event),
 	})
+	l.n++
 }
 
+// at returns row i.
+func (l *auditLog) at(i int) *auditRow {
+	if c := len(l.chunks[0]); i < c {
+		return &l.chunks[0][i]
+	} else {
+		i -= c
+		return &l.chunks[1+i/auditChunk][i%auditChunk]
+	}
+}
+
+// forget removes the account's rows.
 func (l *auditLog) forget(account string) {
-	l.rows = slices.DeleteFunc(l.rows, func(r auditRow) bool { return r.account == account })
+	var keep []auditRow
+	for _, ch := range l.chunks {
+		for _, r := range ch {
+			if r.account != account {
+				keep = append(keep, r)
+			}
+		}
+	}
+	l.chunks, l.n = nil, 0
+	for i := 0; i < len(keep); i += auditChunk {
+		l.chunks = append(l.chunks, keep[i:min(i+auditChunk, len(keep)):min(i+auditChunk, len(keep))])
+	}
+	l.n = len(keep)
 }
 
 // claimRuns records that the audit rows' runs belong to the workflow;
@@ -191,12 +236,14 @@ func (s *Store) Audit(ctx context.Context, runID string, offset, limit int) ([]s
 		}
 		return []store.AuditRow{}, nil
 	}
-	rows := l.rows[min(offset, len(l.rows)):]
-	if limit > 0 && len(rows) > limit {
-		rows = rows[:limit]
+	lo := min(offset, l.n)
+	hi := l.n
+	if limit > 0 && hi-lo > limit {
+		hi = lo + limit
 	}
-	out := make([]store.AuditRow, len(rows))
-	for i, r := range rows {
+	out := make([]store.AuditRow, hi-lo)
+	for i := range out {
+		r := l.at(lo + i)
 		out[i] = store.AuditRow{
 			Run: runID, Account: r.account, Node: l.names[r.node], Event: l.names[r.event],
 			Detail: r.detail, At: decTime(r.at),

@@ -176,14 +176,60 @@ func (r *reasons) get(s string) (uint32, bool) {
 	return i, true
 }
 
-// intentRec is a pending intent, deep-copied, with its insertion sequence.
-// one holds the item of a single-item intent (an account-level action, the
-// common case), so that such an intent is stored with one allocation.
+// intentRec is a pending intent, stored by value in the workflow's intent
+// map (the key is the intent's Key). It is small enough (at most 128
+// bytes) for the map to keep it inline, so recording and resolving an
+// intent allocates nothing: a resolved intent's map slot is reused by the
+// next one. A single-item intent whose item is the account itself under
+// the intent's own key (an account-level action, the common case) keeps
+// only that item's status and error; any other intent keeps a deep copy of
+// its items.
 type intentRec struct {
-	one     [1]store.Item
-	in      store.Intent
-	seq     uint64
-	created int64
+	node, account string
+	items         []store.Item // nil when single
+	oneErr        string
+	attempts      int
+	created       int64 // Unix nanoseconds (encTime)
+	seq           uint64
+	entry         uint32
+	oneStatus     store.ItemStatus
+	single        bool
+}
+
+var _ [128 - unsafe.Sizeof(intentRec{})]struct{} // stays inline in a map
+
+// newIntentRec copies in into a record with insertion sequence seq.
+func newIntentRec(in *store.Intent, seq uint64) intentRec {
+	r := intentRec{
+		node: in.Node, account: in.Account, attempts: in.Attempts,
+		created: encTime(in.Created), seq: seq, entry: in.Entry,
+	}
+	if len(in.Items) == 1 && in.Items[0].Contact == nil && in.Items[0].Key == in.Key {
+		r.single, r.oneStatus, r.oneErr = true, in.Items[0].Status, in.Items[0].Err
+		return r
+	}
+	if in.Items != nil {
+		cp := copyIntent(in)
+		r.items = cp.Items
+	}
+	return r
+}
+
+// intent returns a deep copy of the record as the intent of key.
+func (r *intentRec) intent(key string) store.Intent {
+	in := store.Intent{
+		Key: key, Node: r.node, Account: r.account, Entry: r.entry,
+		Attempts: r.attempts, Created: decTime(r.created),
+	}
+	if r.single {
+		in.Items = []store.Item{{Key: key, Status: r.oneStatus, Err: r.oneErr}}
+		return in
+	}
+	if r.items != nil {
+		in.Items = r.items
+		in = copyIntent(&in)
+	}
+	return in
 }
 
 // Account state is split into wShards shards by the id's hash (the low
@@ -250,7 +296,7 @@ type wfState struct {
 	names   names
 	reasons reasons
 
-	intents   map[string]*intentRec
+	intents   map[string]intentRec
 	intentSeq uint64
 
 	runs  map[string]*store.Run
@@ -268,7 +314,7 @@ func newWFState() *wfState {
 		index:   newIDIndex(),
 		names:   names{list: []string{""}, ids: make(map[string]uint16)},
 		reasons: reasons{list: []string{""}, ids: make(map[string]uint32)},
-		intents: make(map[string]*intentRec),
+		intents: make(map[string]intentRec),
 		runs:    make(map[string]*store.Run),
 		audit:   make(map[string]*auditLog),
 	}

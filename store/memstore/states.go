@@ -254,22 +254,13 @@ func (s *Store) applyMeta(workflowID string, w *wfState, b *store.Batch, a *appl
 	}
 	for i := range b.Intents {
 		in := &b.Intents[i]
+		seq := w.intentSeq + 1
 		if r, ok := w.intents[in.Key]; ok {
-			r.in = copyIntent(in)
-			r.created = encTime(in.Created)
-			continue
-		}
-		w.intentSeq++
-		r := &intentRec{seq: w.intentSeq, created: encTime(in.Created)}
-		if len(in.Items) == 1 && in.Items[0].Contact == nil {
-			r.in = *in
-			r.in.Created = utc(in.Created)
-			r.one[0] = in.Items[0]
-			r.in.Items = r.one[:1:1]
+			seq = r.seq // a replaced intent keeps its place
 		} else {
-			r.in = copyIntent(in)
+			w.intentSeq++
 		}
-		w.intents[in.Key] = r
+		w.intents[in.Key] = newIntentRec(in, seq)
 	}
 	for _, k := range b.Resolved {
 		delete(w.intents, k)
@@ -544,7 +535,7 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 			}
 			for _, rf := range chunk {
 				if r, ok := w.intents[rf.key]; ok && r.seq == rf.seq {
-					buf = append(buf, copyIntent(&r.in))
+					buf = append(buf, r.intent(rf.key))
 				}
 			}
 			w.mu.Unlock()
@@ -602,7 +593,7 @@ func (w *wfState) forget(id string) {
 		sh.tombs[hid] = i
 	}
 	for k, r := range w.intents {
-		if r.in.Account == id {
+		if r.account == id {
 			delete(w.intents, k)
 		}
 	}
