@@ -4,6 +4,7 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/playgraph/playgraph/store"
@@ -14,18 +15,21 @@ import (
 const inlineSteps = 4
 
 // step is one compact path step: interned node and output path names and
-// the entry time in Unix nanoseconds.
+// the interned entry time.
 type step struct {
-	at        int64
+	at        uint32
 	node, out uint16
 }
 
-// slot is one account's dense state: 104 bytes on 64-bit platforms, and no
+// slot is one account's dense state: 64 bytes on 64-bit platforms, and no
 // pointers, so that the garbage collector never scans the slot arrays. The
-// account id (HashID(id) once forgotten) lives in the workflow's arena.
+// account id (HashID(id) once forgotten) lives in the workflow's arena;
+// times are indexes into the workflow's table of distinct times (every
+// time the engine writes is a run's logical now, or a timer's wake time
+// computed from one, so a workflow has few of them).
 type slot struct {
-	entered, wake  int64
 	path           [inlineSteps]step
+	entered, wake  uint32 // times table indexes
 	idRef          uint32 // arena position of the id
 	entry          uint32
 	reason         uint32 // reasons table index; reasonSide: in wfState.reasonSide
@@ -176,6 +180,52 @@ func (r *reasons) get(s string) (uint32, bool) {
 	return i, true
 }
 
+// times interns the times of a workflow's states as uint32 indexes into
+// list (Unix nanoseconds); index 0 is the zero time. A small direct-mapped
+// cache keyed by the value skips the map for the few times a run writes
+// again and again.
+type times struct {
+	list  []int64
+	ids   map[int64]uint32
+	cache [64]timeCache
+}
+
+type timeCache struct {
+	v   int64
+	idx uint32 // 0: empty (the zero time never reaches the cache)
+}
+
+func (tt *times) get(t time.Time) (uint32, bool) {
+	if t.IsZero() {
+		return 0, true
+	}
+	v := t.UnixNano()
+	c := &tt.cache[uint64(v^v>>29^v>>41)%uint64(len(tt.cache))]
+	if c.idx != 0 && c.v == v {
+		return c.idx, true
+	}
+	if i, ok := tt.ids[v]; ok {
+		*c = timeCache{v, i}
+		return i, true
+	}
+	if uint64(len(tt.list)) >= math.MaxUint32 {
+		return 0, false
+	}
+	i := uint32(len(tt.list))
+	tt.list = append(tt.list, v)
+	tt.ids[v] = i
+	*c = timeCache{v, i}
+	return i, true
+}
+
+// time returns the time of index i.
+func (tt *times) time(i uint32) time.Time {
+	if i == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, tt.list[i]).UTC()
+}
+
 // intentRec is a pending intent, stored by value in the workflow's intent
 // map (the key is the intent's Key). It is small enough (at most 128
 // bytes) for the map to keep it inline, so recording and resolving an
@@ -295,6 +345,7 @@ type wfState struct {
 	index   *idIndex
 	names   names
 	reasons reasons
+	times   times
 
 	intents   map[string]intentRec
 	intentSeq uint64
@@ -314,6 +365,7 @@ func newWFState() *wfState {
 		index:   newIDIndex(),
 		names:   names{list: []string{""}, ids: make(map[string]uint16)},
 		reasons: reasons{list: []string{""}, ids: make(map[string]uint32)},
+		times:   times{list: []int64{0}, ids: make(map[int64]uint32)},
 		intents: make(map[string]intentRec),
 		runs:    make(map[string]*store.Run),
 		audit:   make(map[string]*auditLog),
@@ -393,8 +445,8 @@ func (w *wfState) decode(i uint32, st *store.AccountState, steps []store.Step, a
 	st.Status = store.Status(sl.status)
 	st.Node = w.names.list[sl.node]
 	st.Entry = sl.entry
-	st.EnteredAt = decTime(sl.entered)
-	st.WakeAt = decTime(sl.wake)
+	st.EnteredAt = w.times.time(sl.entered)
+	st.WakeAt = w.times.time(sl.wake)
 	st.Failures = sl.failures
 	st.Reason = ""
 	if sl.reason != 0 {
@@ -413,7 +465,7 @@ func (w *wfState) decode(i uint32, st *store.AccountState, steps []store.Step, a
 		} else {
 			p = w.sh(i).overflow[i][k-inlineSteps]
 		}
-		steps[k] = store.Step{Node: w.names.list[p.node], At: decTime(p.at), Out: w.names.list[p.out]}
+		steps[k] = store.Step{Node: w.names.list[p.node], At: w.times.time(p.at), Out: w.names.list[p.out]}
 	}
 	st.Path = steps
 }

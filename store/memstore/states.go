@@ -204,6 +204,8 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 type applyScratch struct {
 	sc     []uint16 // interned node and path names, state after state
 	off    []int32  // each state's first entry in sc
+	tm     []uint32 // interned times, state after state: entered, wake, then each step's
+	toff   []int32  // each state's first entry in tm
 	rsn    []uint32 // each state's interned reason (reasonSide: not interned)
 	hs     []uint64 // each state's index hash
 	shard  []uint8  // each state's shard; viaRef: its Ref is to be tried first
@@ -227,20 +229,32 @@ func (s *Store) applyMeta(workflowID string, w *wfState, b *store.Batch, a *appl
 	w.meta.Lock()
 	defer w.meta.Unlock()
 	sc, off, rsn := a.sc[:0], a.off[:0], a.rsn[:0]
+	tm, toff := a.tm[:0], a.toff[:0]
+	defer func() { a.sc, a.off, a.rsn, a.tm, a.toff = sc, off, rsn, tm, toff }()
 	for i := range b.States {
 		st := &b.States[i]
 		off = append(off, int32(len(sc)))
+		toff = append(toff, int32(len(tm)))
 		n, ok := w.names.get(st.Node)
 		sc = append(sc, n)
+		te, okt1 := w.times.get(st.EnteredAt)
+		tw, okt2 := w.times.get(st.WakeAt)
+		okt := okt1 && okt2
+		tm = append(tm, te, tw)
 		for _, p := range st.Path {
 			nn, ok1 := w.names.get(p.Node)
 			no, ok2 := w.names.get(p.Out)
+			tp, ok3 := w.times.get(p.At)
 			ok = ok && ok1 && ok2
+			okt = okt && ok3
 			sc = append(sc, nn, no)
+			tm = append(tm, tp)
 		}
 		if !ok {
-			a.sc, a.off, a.rsn = sc, off, rsn
 			return invalid("workflow %q: more than %d distinct node and path names", workflowID, math.MaxUint16)
+		}
+		if !okt {
+			return invalid("workflow %q: more than %d distinct times", workflowID, uint32(math.MaxUint32))
 		}
 		r, ok := w.reasons.get(st.Reason)
 		if !ok {
@@ -248,7 +262,6 @@ func (s *Store) applyMeta(workflowID string, w *wfState, b *store.Batch, a *appl
 		}
 		rsn = append(rsn, r)
 	}
-	a.sc, a.off, a.rsn = sc, off, rsn
 	if err := s.claimRuns(workflowID, w, b.Audit); err != nil {
 		return err
 	}
@@ -433,11 +446,12 @@ func (w *wfState) put(sh *wshard, k int, st *store.AccountState, i int32, a *app
 	sh.count(sl.node, sl.status, -1)
 
 	sc := a.sc[a.off[i]:]
+	tm := a.tm[a.toff[i]:]
 	sl.status = uint8(st.Status)
 	sl.node = sc[0]
 	sl.entry = st.Entry
-	sl.entered = encTime(st.EnteredAt)
-	sl.wake = encTime(st.WakeAt)
+	sl.entered = tm[0]
+	sl.wake = tm[1]
 	sl.failures = st.Failures
 	if sl.reason == reasonSide {
 		delete(sh.reasonSide, g)
@@ -456,7 +470,7 @@ func (w *wfState) put(sh *wshard, k int, st *store.AccountState, i int32, a *app
 		ov = sh.overflow[g][:0]
 	}
 	for k := range n {
-		p := step{at: encTime(st.Path[k].At), node: sc[1+2*k], out: sc[2+2*k]}
+		p := step{at: tm[2+k], node: sc[1+2*k], out: sc[2+2*k]}
 		if k < inlineSteps {
 			sl.path[k] = p
 		} else {
