@@ -463,3 +463,52 @@ func TestTimesRoundTrip(t *testing.T) {
 		seen[v] = true
 	}
 }
+
+// TestInternCachesPerWorkflow applies the same name and time values to two
+// workflows in turn, and to a workflow deleted and created again: each
+// workflow interns them in its own tables, and what an Apply remembers of
+// one workflow's tables is never used for another's.
+func TestInternCachesPerWorkflow(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	x, y := "x-node", "y-node"
+	later := t0.Add(time.Hour)
+	mk := func(node, out string, at time.Time) *store.Batch {
+		return &store.Batch{States: []store.AccountState{{
+			Account: "acc", Status: store.StatusActive, Node: node, Entry: 1, EnteredAt: at,
+			Path: []store.Step{{Node: node, At: at, Out: out}}, Reason: out,
+		}}}
+	}
+	check := func(wf, node, out string, at time.Time) {
+		t.Helper()
+		got, err := s.GetStates(ctx, wf, []string{"acc"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := got[0]
+		if g.Node != node || len(g.Path) != 1 || g.Path[0].Node != node || g.Path[0].Out != out || !g.EnteredAt.Equal(at) || !g.Path[0].At.Equal(at) || g.Reason != out {
+			t.Fatalf("%s: got %+v, want node %s out %s at %v", wf, g, node, out, at)
+		}
+	}
+	for range 3 {
+		// Workflow a interns x first, b interns y first: their indexes differ.
+		if err := s.Apply(ctx, "a", mk(x, y, t0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Apply(ctx, "b", mk(y, x, later)); err != nil {
+			t.Fatal(err)
+		}
+		check("a", x, y, t0)
+		check("b", y, x, later)
+		if err := s.DeleteWorkflow(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Apply(ctx, "a", mk(y, x, later)); err != nil {
+			t.Fatal(err)
+		}
+		check("a", y, x, later)
+		if err := s.DeleteWorkflow(ctx, "a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

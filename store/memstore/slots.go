@@ -226,8 +226,8 @@ func (tt *times) time(i uint32) time.Time {
 	return time.Unix(0, tt.list[i]).UTC()
 }
 
-// intentRec is a pending intent, stored by value in the workflow's intent
-// map (the key is the intent's Key). It is small enough (at most 128
+// intentRec is a pending intent, stored by value in its shard's intent
+// map (the key is the intent's Key; the shard is the key's hash's). It is small enough (at most 128
 // bytes) for the map to keep it inline, so recording and resolving an
 // intent allocates nothing: a resolved intent's map slot is reused by the
 // next one. A single-item intent whose item is the account itself under
@@ -300,9 +300,10 @@ type wshard struct {
 	mu         sync.Mutex
 	slots      slotTable
 	ids        arena
-	reasonSide map[uint32]string // global slot → reason, when not interned
-	overflow   map[uint32][]step // global slot → path steps beyond inlineSteps
-	tombs      map[string]uint32 // HashID(account) → global slot of a tombstone
+	reasonSide map[uint32]string    // global slot → reason, when not interned
+	overflow   map[uint32][]step    // global slot → path steps beyond inlineSteps
+	tombs      map[string]uint32    // HashID(account) → global slot of a tombstone
+	intents    map[string]intentRec // pending intents whose key hashes to this shard
 	counts     []store.NodeCounts
 	_          [64]byte // keeps neighbouring shards' locks off one cache line
 }
@@ -334,9 +335,10 @@ func (o *order) add(i uint32) {
 // Locking: mu held in write mode excludes everything (readers of account
 // state, runs and audit take it so, and so do Forget, PutRun, PruneRuns).
 // Apply holds it in read mode, so that Applies run in parallel while no
-// reader sees half a batch; under it, meta guards names, reasons, intents,
-// runs and audit, each shard's mu guards that shard (and the index shards
-// that belong to it), and omu guards the insertion order.
+// reader sees half a batch; under it, meta guards names, reasons, times,
+// runs and audit, each shard's mu guards that shard (its slots, ids, side
+// maps, counts and intents, and the index shards that belong to it), and
+// omu guards the insertion order.
 type wfState struct {
 	mu      sync.RWMutex
 	deleted bool
@@ -347,8 +349,8 @@ type wfState struct {
 	reasons reasons
 	times   times
 
-	intents   map[string]intentRec
-	intentSeq uint64
+	intentSeq atomic.Uint64 // the last insertion sequence number handed out
+	gen       uint64        // unique per wfState: applyScratch caches are per generation
 
 	runs  map[string]*store.Run
 	audit map[string]*auditLog
@@ -360,13 +362,16 @@ type wfState struct {
 	shards [wShards]wshard
 }
 
+// wfGen numbers wfStates.
+var wfGen atomic.Uint64
+
 func newWFState() *wfState {
 	return &wfState{
+		gen:     wfGen.Add(1),
 		index:   newIDIndex(),
 		names:   names{list: []string{""}, ids: make(map[string]uint16)},
 		reasons: reasons{list: []string{""}, ids: make(map[string]uint32)},
 		times:   times{list: []int64{0}, ids: make(map[int64]uint32)},
-		intents: make(map[string]intentRec),
 		runs:    make(map[string]*store.Run),
 		audit:   make(map[string]*auditLog),
 	}

@@ -8,6 +8,8 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"time"
+	"unsafe"
 
 	"github.com/playgraph/playgraph/store"
 )
@@ -164,11 +166,11 @@ func (s *Store) Counts(ctx context.Context, workflowID string) (map[string]store
 // is [store.ErrInvalid] and a stale fence [store.ErrFenced], and neither
 // writes anything. Apply holds the workflow's lock in read mode for the
 // whole batch and every reader takes it in write mode, so readers see all
-// of a batch or none of it, while two Applies (two chunks of one run) write
-// their states in parallel, each shard under its own lock. A fence is
-// checked against the lease named workflowID: it must be the token of the
-// lease's current grant (expired but not yet granted again still counts;
-// released does not).
+// of a batch or none of it, while two Applies (two chunks of a run) write
+// their states and intents in parallel, each shard under its own lock. A
+// fence is checked against the lease named workflowID: it must be the token
+// of the lease's current grant (expired but not yet granted again still
+// counts; released does not).
 func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -191,16 +193,31 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 	}
 	a := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(a)
-	if err := s.applyMeta(workflowID, w, b, a); err != nil {
+	// Everything that can fail comes before the first write.
+	if err := w.intern(workflowID, b.States, a); err != nil {
 		return err
 	}
-	if len(b.States) > 0 {
-		w.applyStates(b.States, a)
+	if len(b.Audit) > 0 {
+		w.meta.Lock()
+		err := s.claimRuns(workflowID, w, b.Audit)
+		if err == nil {
+			w.appendAudit(b.Audit)
+		}
+		w.meta.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	if len(b.States) > 0 || len(b.Intents) > 0 || len(b.Resolved) > 0 {
+		w.applyShards(b, a)
 	}
 	return nil
 }
 
-// applyScratch is one Apply's working memory, pooled.
+// applyScratch is one Apply's working memory, pooled. Its caches of
+// interned names, times and reasons belong to the workflow state whose
+// generation is gen: an interned value's index never changes, so a hit
+// needs no lock.
 type applyScratch struct {
 	sc     []uint16 // interned node and path names, state after state
 	off    []int32  // each state's first entry in sc
@@ -215,71 +232,144 @@ type applyScratch struct {
 	nfresh int
 	starts [wShards + 1]int32
 	sink   uint64
+
+	ins     []int32 // intent indexes grouped by their key's shard
+	res     []int32 // resolved key indexes grouped by shard
+	kshard  []uint8 // per intent, then per resolved key: its shard
+	istarts [wShards + 1]int32
+	rstarts [wShards + 1]int32
+	seq     uint64 // the first insertion sequence this Apply may use
+
+	gen    uint64 // the wfState generation the caches below belong to
+	locked bool   // intern holds w.meta
+	names  [64]nameCache
+	times  [32]timeCache
+	rcache [16]reasonCache
+}
+
+type reasonCache struct {
+	p   *byte
+	n   int
+	idx uint32
 }
 
 const viaRef = 0x80
 
 var scratchPool = sync.Pool{New: func() any { return new(applyScratch) }}
 
-// applyMeta interns the batch's names and reasons (running out of names is
-// the one failure that depends on the stored data, and must come before
-// any write), claims the audit rows' runs, and writes intents, resolutions
-// and audit rows, all under w.meta.
-func (s *Store) applyMeta(workflowID string, w *wfState, b *store.Batch, a *applyScratch) error {
-	w.meta.Lock()
-	defer w.meta.Unlock()
+// intern interns the states' node and path names, times and reasons into
+// the scratch's per-state arrays. Values seen before (by this scratch, for
+// this workflow state) are found without a lock; the others are interned
+// under w.meta. Running out of names or times is the one failure that
+// depends on the stored data, and Apply calls intern before any write.
+func (w *wfState) intern(workflowID string, states []store.AccountState, a *applyScratch) error {
+	if a.gen != w.gen {
+		a.gen = w.gen
+		a.names = [len(a.names)]nameCache{}
+		a.times = [len(a.times)]timeCache{}
+		a.rcache = [len(a.rcache)]reasonCache{}
+	}
 	sc, off, rsn := a.sc[:0], a.off[:0], a.rsn[:0]
 	tm, toff := a.tm[:0], a.toff[:0]
-	defer func() { a.sc, a.off, a.rsn, a.tm, a.toff = sc, off, rsn, tm, toff }()
-	for i := range b.States {
-		st := &b.States[i]
+	defer func() {
+		a.sc, a.off, a.rsn, a.tm, a.toff = sc, off, rsn, tm, toff
+		if a.locked {
+			a.locked = false
+			w.meta.Unlock()
+		}
+	}()
+	ok := true
+	for i := range states {
+		st := &states[i]
 		off = append(off, int32(len(sc)))
 		toff = append(toff, int32(len(tm)))
-		n, ok := w.names.get(st.Node)
-		sc = append(sc, n)
-		te, okt1 := w.times.get(st.EnteredAt)
-		tw, okt2 := w.times.get(st.WakeAt)
-		okt := okt1 && okt2
-		tm = append(tm, te, tw)
-		for _, p := range st.Path {
-			nn, ok1 := w.names.get(p.Node)
-			no, ok2 := w.names.get(p.Out)
-			tp, ok3 := w.times.get(p.At)
-			ok = ok && ok1 && ok2
-			okt = okt && ok3
-			sc = append(sc, nn, no)
-			tm = append(tm, tp)
+		sc = append(sc, w.internName(a, st.Node, &ok))
+		tm = append(tm, w.internTime(a, st.EnteredAt, &ok), w.internTime(a, st.WakeAt, &ok))
+		for k := range st.Path {
+			p := &st.Path[k]
+			sc = append(sc, w.internName(a, p.Node, &ok), w.internName(a, p.Out, &ok))
+			tm = append(tm, w.internTime(a, p.At, &ok))
 		}
 		if !ok {
-			return invalid("workflow %q: more than %d distinct node and path names", workflowID, math.MaxUint16)
+			return invalid("workflow %q: more than %d distinct node and path names, or more than %d distinct times",
+				workflowID, math.MaxUint16, uint32(math.MaxUint32))
 		}
-		if !okt {
-			return invalid("workflow %q: more than %d distinct times", workflowID, uint32(math.MaxUint32))
-		}
-		r, ok := w.reasons.get(st.Reason)
-		if !ok {
-			r = reasonSide
-		}
-		rsn = append(rsn, r)
+		rsn = append(rsn, w.internReason(a, st.Reason))
 	}
-	if err := s.claimRuns(workflowID, w, b.Audit); err != nil {
-		return err
+	return nil
+}
+
+// lockMeta takes w.meta for the rest of an intern call.
+func (w *wfState) lockMeta(a *applyScratch) {
+	if !a.locked {
+		w.meta.Lock()
+		a.locked = true
 	}
-	for i := range b.Intents {
-		in := &b.Intents[i]
-		seq := w.intentSeq + 1
-		if r, ok := w.intents[in.Key]; ok {
-			seq = r.seq // a replaced intent keeps its place
-		} else {
-			w.intentSeq++
-		}
-		w.intents[in.Key] = newIntentRec(in, seq)
+}
+
+func (w *wfState) internName(a *applyScratch, s string, ok *bool) uint16 {
+	if s == "" {
+		return 0
 	}
-	for _, k := range b.Resolved {
-		delete(w.intents, k)
+	p := unsafe.StringData(s)
+	c := &a.names[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(s)))%uintptr(len(a.names))]
+	if c.p == p && c.n == len(s) {
+		return c.idx
 	}
-	for i := range b.Audit {
-		r := &b.Audit[i]
+	w.lockMeta(a)
+	i, good := w.names.get(s)
+	if !good {
+		*ok = false
+		return 0
+	}
+	*c = nameCache{p, len(s), i}
+	return i
+}
+
+func (w *wfState) internTime(a *applyScratch, t time.Time, ok *bool) uint32 {
+	if t.IsZero() {
+		return 0
+	}
+	v := t.UnixNano()
+	c := &a.times[uint64(v^v>>29^v>>41)%uint64(len(a.times))]
+	if c.idx != 0 && c.v == v {
+		return c.idx
+	}
+	w.lockMeta(a)
+	i, good := w.times.get(t)
+	if !good {
+		*ok = false
+		return 0
+	}
+	*c = timeCache{v, i}
+	return i
+}
+
+// internReason returns the interned index of a reason, or reasonSide
+// when the table is full.
+func (w *wfState) internReason(a *applyScratch, s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	p := unsafe.StringData(s)
+	c := &a.rcache[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(s)))%uintptr(len(a.rcache))]
+	if c.p == p && c.n == len(s) {
+		return c.idx
+	}
+	w.lockMeta(a)
+	i, ok := w.reasons.get(s)
+	if !ok {
+		return reasonSide
+	}
+	*c = reasonCache{p, len(s), i}
+	return i
+}
+
+// appendAudit appends audit rows to their runs' logs. The caller holds
+// w.meta.
+func (w *wfState) appendAudit(rows []store.AuditRow) {
+	for i := range rows {
+		r := &rows[i]
 		l := w.audit[r.Run]
 		if l == nil {
 			l = newAuditLog()
@@ -287,15 +377,59 @@ func (s *Store) applyMeta(workflowID string, w *wfState, b *store.Batch, a *appl
 		}
 		l.add(r)
 	}
-	return nil
 }
 
-// applyStates writes the states of a batch shard by shard: states are
-// hashed outside any lock, grouped by shard (keeping their batch order
-// within a shard), and each group written under its shard's lock. The walk
-// over shards starts at a different shard on each call, so that two
+// groupKeys groups the batch's intents and resolved keys by the shard of
+// their key's hash (keeping batch order within a shard), into a.ins and
+// a.res.
+func (w *wfState) groupKeys(b *store.Batch, a *applyScratch) {
+	ni, nr := len(b.Intents), len(b.Resolved)
+	a.kshard = slices.Grow(a.kshard[:0], ni+nr)[:ni+nr]
+	a.ins = slices.Grow(a.ins[:0], ni)[:ni]
+	a.res = slices.Grow(a.res[:0], nr)[:nr]
+	var ci, cr [wShards]int32
+	for i := range b.Intents {
+		k := uint8(w.index.hash(b.Intents[i].Key) & wShardMask)
+		a.kshard[i] = k
+		ci[k]++
+	}
+	for i, key := range b.Resolved {
+		k := uint8(w.index.hash(key) & wShardMask)
+		a.kshard[ni+i] = k
+		cr[k]++
+	}
+	a.istarts[0], a.rstarts[0] = 0, 0
+	for k := range wShards {
+		a.istarts[k+1] = a.istarts[k] + ci[k]
+		a.rstarts[k+1] = a.rstarts[k] + cr[k]
+	}
+	pi, pr := a.istarts, a.rstarts
+	for i := range ni {
+		k := a.kshard[i]
+		a.ins[pi[k]] = int32(i)
+		pi[k]++
+	}
+	for i := range nr {
+		k := a.kshard[ni+i]
+		a.res[pr[k]] = int32(i)
+		pr[k]++
+	}
+	if ni > 0 {
+		// Reserve a block of insertion sequence numbers: new intents
+		// take them in batch order.
+		a.seq = w.intentSeq.Add(uint64(ni)) - uint64(ni) + 1
+	}
+}
+
+// applyShards writes a batch shard by shard: states, intents and resolved
+// keys are hashed outside any lock and grouped by shard (keeping their
+// batch order within a shard), and each shard's part written under its
+// lock: its states, then its intents, then its resolutions. An intent key
+// belongs to one shard, so the batch's order of effects holds per key. The
+// walk over shards starts at a different shard on each call, so that two
 // concurrent Applies rarely wait for one another.
-func (w *wfState) applyStates(states []store.AccountState, a *applyScratch) {
+func (w *wfState) applyShards(b *store.Batch, a *applyScratch) {
+	states := b.States
 	n := len(states)
 	a.hs = slices.Grow(a.hs[:0], n)[:n]
 	a.shard = slices.Grow(a.shard[:0], n)[:n]
@@ -329,21 +463,41 @@ func (w *wfState) applyStates(states []store.AccountState, a *applyScratch) {
 		a.byS[pos[k]] = int32(i)
 		pos[k]++
 	}
+	w.groupKeys(b, a)
 	start := int(w.rot.Add(1))
 	for j := range wShards {
 		k := (start + j) & wShardMask
 		grp := a.byS[a.starts[k]:a.starts[k+1]]
-		if len(grp) == 0 {
+		ins := a.ins[a.istarts[k]:a.istarts[k+1]]
+		res := a.res[a.rstarts[k]:a.rstarts[k+1]]
+		if len(grp) == 0 && len(ins) == 0 && len(res) == 0 {
 			continue
 		}
 		sh := &w.shards[k]
 		sh.mu.Lock()
-		w.prefetch(k, states, grp, a)
-		for _, i := range grp {
-			if a.shard[i] == 0xff {
-				continue // stale Ref, hash in another shard: see left
+		if len(grp) > 0 {
+			w.prefetch(k, states, grp, a)
+			for _, i := range grp {
+				if a.shard[i] == 0xff {
+					continue // stale Ref, hash in another shard: see left
+				}
+				w.put(sh, k, &states[i], i, a)
 			}
-			w.put(sh, k, &states[i], i, a)
+		}
+		for _, i := range ins {
+			in := &b.Intents[i]
+			if sh.intents == nil {
+				sh.intents = make(map[string]intentRec)
+			}
+			// A replaced intent keeps its place.
+			seq := a.seq + uint64(i)
+			if r, ok := sh.intents[in.Key]; ok {
+				seq = r.seq
+			}
+			sh.intents[in.Key] = newIntentRec(in, seq)
+		}
+		for _, i := range res {
+			delete(sh.intents, b.Resolved[i])
 		}
 		sh.mu.Unlock()
 	}
@@ -519,14 +673,21 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 			created int64
 			seq     uint64
 			key     string
+			shard   uint8
 		}
 		w := s.rlockWF(workflowID)
 		if w == nil {
 			return
 		}
-		refs := make([]ref, 0, len(w.intents))
-		for k, r := range w.intents {
-			refs = append(refs, ref{r.created, r.seq, k})
+		n := 0
+		for k := range w.shards {
+			n += len(w.shards[k].intents)
+		}
+		refs := make([]ref, 0, n)
+		for k := range w.shards {
+			for key, r := range w.shards[k].intents {
+				refs = append(refs, ref{r.created, r.seq, key, uint8(k)})
+			}
 		}
 		w.mu.Unlock()
 		slices.SortFunc(refs, func(a, b ref) int {
@@ -548,7 +709,7 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 				return
 			}
 			for _, rf := range chunk {
-				if r, ok := w.intents[rf.key]; ok && r.seq == rf.seq {
+				if r, ok := w.shards[rf.shard].intents[rf.key]; ok && r.seq == rf.seq {
 					buf = append(buf, r.intent(rf.key))
 				}
 			}
@@ -606,9 +767,12 @@ func (w *wfState) forget(id string) {
 		}
 		sh.tombs[hid] = i
 	}
-	for k, r := range w.intents {
-		if r.account == id {
-			delete(w.intents, k)
+	for k := range w.shards {
+		m := w.shards[k].intents
+		for key, r := range m {
+			if r.account == id {
+				delete(m, key)
+			}
 		}
 	}
 	for _, l := range w.audit {
