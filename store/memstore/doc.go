@@ -4,18 +4,34 @@
 // # Dense account state
 //
 // Account state is kept per workflow in dense slots rather than in a keyed
-// map per concern, so that a million waiting accounts stay small (about 135
+// map per concern, so that a million waiting accounts stay small (about 100
 // bytes each, id index and a four-step path included; see
-// BenchmarkWaitingAccountBytes). A slot (104 bytes, pointer-free, so the
+// BenchmarkWaitingAccountBytes). A slot (64 bytes, pointer-free, so the
 // garbage collector never scans the slot arrays) holds the status, interned
-// node name, entry number, failures, entry and wake times as Unix
-// nanoseconds, an interned reason, up to four path steps inline (longer
-// paths spill into a side table) and the position of the account id in a
-// per-workflow byte arena. Account ids are found through a sharded
-// open-addressing index (64 shards) that stores only a hash tag and the
+// node name, entry number, failures, an interned reason, the entry and wake
+// times and up to four path steps inline (longer paths spill into a side
+// table), and the position of the account id in a per-workflow byte arena.
+// Times are interned too: each is an index into the workflow's table of
+// distinct instants (a run writes one "now" and the wake times computed
+// from it, so the table stays small). Slots, ids and the scan order live in
+// 16 KiB chunks that are never copied or moved, so a big entry run grows
+// the heap by small allocations. Account ids are found through a sharded
+// open-addressing index (256 shards) that stores only a hash tag and the
 // slot number; [store.AccountState.Ref] is the slot number + 1, and
 // [Store.Apply] uses it, when it matches the account id, to skip the index.
-// Account ids are at most 65535 bytes long.
+//
+// Limits: account ids are at most 65535 bytes long; a workflow holds at
+// most 65535 distinct node and path names and 2³²−1 distinct times (an
+// Apply beyond either is [store.ErrInvalid] and writes nothing). Slot
+// numbers are 32 bits and the id arena holds 16 GiB per workflow, both far
+// beyond what a process holds in memory at about 100 bytes per account.
+//
+// # Pending intents
+//
+// A pending intent is kept by value in a map of the shard its key hashes
+// to; an account-level intent (one item, the account itself, under the
+// intent's own key) keeps only its item's status and error, so recording
+// and resolving one allocates nothing.
 //
 // # Times
 //
@@ -27,12 +43,17 @@
 //
 // # Concurrency
 //
-// Each workflow has its own read-write lock: [Store.Apply] holds it for
-// writing for the whole batch, so a reader never sees half a batch, while
-// batches of different workflows run in parallel. Reads take it for
-// reading. Iterators ([Store.ScanStates], [Store.PendingIntents]) copy a
-// chunk at a time and never hold a lock while the loop body runs, so the
-// body may call Apply. Engagement events are sharded by account id.
+// Each workflow has its own read-write lock. [Store.Apply] holds it in read
+// mode and every reader (states, counts, intents, runs, audit) in write
+// mode, so a reader never sees half a batch, while two Applies of one
+// workflow (two chunks of one run) proceed in parallel: account state and
+// pending intents are split into 16 shards by hash, each under its own
+// mutex, and an Apply writes its batch shard by shard, starting at a
+// different shard each time. Names, times and reasons an Apply has seen
+// before are found without a lock. Iterators ([Store.ScanStates],
+// [Store.PendingIntents]) copy a chunk at a time and never hold a lock
+// while the loop body runs, so the body may call Apply. Engagement events
+// are sharded by account id.
 //
 // # Copies
 //

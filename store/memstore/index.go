@@ -12,7 +12,7 @@ import (
 // the id kept in the slot itself, which keeps the index at a few bytes per
 // account instead of a string header plus map overhead.
 const (
-	indexShardBits = 6
+	indexShardBits = 8
 	indexShards    = 1 << indexShardBits
 	indexMinSize   = 16
 )

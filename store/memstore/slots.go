@@ -43,12 +43,12 @@ type slot struct {
 const maxIDLen = math.MaxUint16
 
 const (
-	arenaBits = 20
+	arenaBits = 16 // offsets < 64 KiB: room for the longest id (maxIDLen) in a chunk of its own
 	arenaSize = 1 << arenaBits
 	arenaMask = arenaSize - 1
 	// arenaGrow is the biggest chunk the arena allocates (ids longer than
 	// that get a chunk of their own size, up to maxIDLen < arenaSize).
-	arenaGrow = 1 << 16
+	arenaGrow = 1 << 14
 )
 
 // arena holds account ids back to back in pointer-free chunks of at most
@@ -82,7 +82,7 @@ func (a *arena) bytes(pos uint32, n uint16) []byte {
 }
 
 const (
-	chunkBits = 12
+	chunkBits = 8
 	chunkSize = 1 << chunkBits
 	chunkMask = chunkSize - 1
 )
