@@ -1256,9 +1256,15 @@ func (c *chunk) wait(ctx context.Context, pn *pnode, b []*item) error {
 		timeUp = slices.Index(pn.outs, node.PathTimeUp)
 	}
 	check := c.scratch[:0]
+	// Accounts arriving in one run share their entry time: compute each
+	// distinct entry time's due time once.
+	var lastIn, lastDue time.Time
 	for _, it := range b {
 		if !it.resume || it.st.WakeAt.IsZero() {
-			it.st.WakeAt = pn.timer.Due(it.st.EnteredAt, c.rs.p.loc)
+			if !it.st.EnteredAt.Equal(lastIn) || lastDue.IsZero() {
+				lastIn, lastDue = it.st.EnteredAt, pn.timer.Due(it.st.EnteredAt, c.rs.p.loc)
+			}
+			it.st.WakeAt = lastDue
 			it.dirty = true
 		}
 		if !it.st.WakeAt.After(c.rs.now) {
