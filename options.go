@@ -192,7 +192,8 @@ type Options struct {
 	// the default connector batch size. Default 1024.
 	BatchSize int
 	// Concurrency is how many batches are evaluated and dispatched at once.
-	// Default runtime.GOMAXPROCS(0).
+	// Default runtime.GOMAXPROCS(0) + 1: one batch per core, and one more to
+	// keep the cores busy while a batch waits for a connector or the store.
 	Concurrency int
 	// Retry bounds retries.
 	Retry RetryPolicy
@@ -244,7 +245,7 @@ func (o *Options) withDefaults() Options {
 		out.BatchSize = 1024
 	}
 	if out.Concurrency <= 0 {
-		out.Concurrency = runtime.GOMAXPROCS(0)
+		out.Concurrency = runtime.GOMAXPROCS(0) + 1
 	}
 	out.Retry = out.Retry.withDefaults()
 	out.Retention = out.Retention.withDefaults()
