@@ -69,6 +69,9 @@ func (s *Store) AddEvents(ctx context.Context, events []audience.Event) error {
 			}
 		}
 		if !dup {
+			if len(list) == 0 {
+				s.eventAccounts.Add(1)
+			}
 			sh.m[e.AccountID] = slices.Insert(list, k, r)
 		}
 		sh.mu.Unlock()
@@ -85,26 +88,56 @@ func (s *Store) Events(ctx context.Context, accountIDs []string, since time.Time
 	}
 	from := encTime(since) // the zero time's sentinel precedes every time
 	out := make(map[string][]audience.Event)
-	for _, id := range accountIDs {
-		if _, done := out[id]; done {
+	if s.eventAccounts.Load() == 0 {
+		return out, nil // no account has an event
+	}
+	// Group the ids by shard, so that each shard's lock is taken once.
+	shardOf := make([]uint8, len(accountIDs))
+	var starts [engagementShards + 1]int32
+	for k, id := range accountIDs {
+		i := uint8(maphash.String(engagementSeed, id) % engagementShards)
+		shardOf[k] = i
+		starts[i+1]++
+	}
+	for i := range engagementShards {
+		starts[i+1] += starts[i]
+	}
+	order := make([]int32, len(accountIDs))
+	pos := starts
+	for k, i := range shardOf {
+		order[pos[i]] = int32(k)
+		pos[i]++
+	}
+	for i := range engagementShards {
+		grp := order[starts[i]:starts[i+1]]
+		if len(grp) == 0 {
 			continue
 		}
-		sh := s.eshard(id)
+		sh := &s.engagement[i]
 		sh.mu.RLock()
-		list := sh.m[id]
-		k, _ := slices.BinarySearchFunc(list, from, func(x eventRec, at int64) int {
-			if x.at < at {
-				return -1
+		for _, k := range grp {
+			id := accountIDs[k]
+			list := sh.m[id]
+			if len(list) == 0 {
+				continue
 			}
-			return 1
-		})
-		if k < len(list) {
-			evs := make([]audience.Event, len(list)-k)
-			for j, r := range list[k:] {
-				evs[j] = audience.Event{AccountID: id, ContactID: r.contact, Channel: r.channel,
-					Campaign: r.campaign, Kind: r.kind, At: decTime(r.at)}
+			if _, done := out[id]; done {
+				continue
 			}
-			out[id] = evs
+			k, _ := slices.BinarySearchFunc(list, from, func(x eventRec, at int64) int {
+				if x.at < at {
+					return -1
+				}
+				return 1
+			})
+			if k < len(list) {
+				evs := make([]audience.Event, len(list)-k)
+				for j, r := range list[k:] {
+					evs[j] = audience.Event{AccountID: id, ContactID: r.contact, Channel: r.channel,
+						Campaign: r.campaign, Kind: r.kind, At: decTime(r.at)}
+				}
+				out[id] = evs
+			}
 		}
 		sh.mu.RUnlock()
 	}
@@ -114,6 +147,9 @@ func (s *Store) Events(ctx context.Context, accountIDs []string, since time.Time
 func (s *Store) forgetEvents(account string) {
 	sh := s.eshard(account)
 	sh.mu.Lock()
+	if len(sh.m[account]) > 0 {
+		s.eventAccounts.Add(-1)
+	}
 	delete(sh.m, account)
 	sh.mu.Unlock()
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/store"
 )
 
@@ -510,5 +511,65 @@ func TestInternCachesPerWorkflow(t *testing.T) {
 		if err := s.DeleteWorkflow(ctx, "a"); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestEventsAcrossShards reads the events of many accounts at once (ids in
+// every shard, some repeated, some without events), before and after
+// forgetting, against what was added; the no-events fast path must not
+// hide events.
+func TestEventsAcrossShards(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	ids := make([]string, 0, 600)
+	for i := range 300 {
+		ids = append(ids, fmt.Sprintf("acc-%d", i))
+	}
+	ids = append(ids, ids[:300]...) // every id twice
+	got, err := s.Events(ctx, ids, time.Time{})
+	if err != nil || len(got) != 0 {
+		t.Fatalf("Events of an empty store = %v, %v", got, err)
+	}
+	var evs []audience.Event
+	for i := 0; i < 300; i += 3 {
+		evs = append(evs, audience.Event{AccountID: fmt.Sprintf("acc-%d", i), Kind: audience.KindClick, Channel: "linkedin_ad", At: t0.Add(time.Duration(i) * time.Minute)})
+	}
+	if err := s.AddEvents(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+	check := func(forgotten map[string]bool) {
+		t.Helper()
+		got, err := s.Events(ctx, ids, t0.Add(30*time.Minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := 0
+		for _, e := range evs {
+			if e.At.Before(t0.Add(30*time.Minute)) || forgotten[e.AccountID] {
+				continue
+			}
+			want++
+			g := got[e.AccountID]
+			if len(g) != 1 || !g[0].At.Equal(e.At) || g[0].AccountID != e.AccountID {
+				t.Fatalf("events of %s = %+v, want [%+v]", e.AccountID, g, e)
+			}
+		}
+		if len(got) != want {
+			t.Fatalf("Events returned %d accounts, want %d", len(got), want)
+		}
+	}
+	check(nil)
+	forgotten := map[string]bool{}
+	for _, e := range evs {
+		if err := s.Forget(ctx, "wf", e.AccountID); err != nil {
+			t.Fatal(err)
+		}
+		forgotten[e.AccountID] = true
+		if len(forgotten)%25 == 0 {
+			check(forgotten)
+		}
+	}
+	if n := s.eventAccounts.Load(); n != 0 {
+		t.Fatalf("%d accounts with events after forgetting them all", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/playgraph/playgraph/store"
@@ -38,7 +39,8 @@ type Store struct {
 	lmu    sync.Mutex
 	leases map[string]*leaseRec
 
-	engagement [engagementShards]engagementShard
+	engagement    [engagementShards]engagementShard
+	eventAccounts atomic.Int64 // accounts with at least one event
 
 	imu   sync.RWMutex
 	inbox map[string]*userInbox
