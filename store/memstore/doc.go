@@ -13,18 +13,22 @@
 // table), and the position of the account id in a per-workflow byte arena.
 // Times are interned too: each is an index into the workflow's table of
 // distinct instants (a run writes one "now" and the wake times computed
-// from it, so the table stays small). Slots, ids and the scan order live in
-// 16 KiB chunks that are never copied or moved, so a big entry run grows
-// the heap by small allocations. Account ids are found through a sharded
-// open-addressing index (256 shards) that stores only a hash tag and the
-// slot number; [store.AccountState.Ref] is the slot number + 1, and
-// [Store.Apply] uses it, when it matches the account id, to skip the index.
+// from it, so the table stays small; it only grows, so a host writing its
+// own per-account times through Apply pays about 20 bytes per distinct
+// instant). Slots and ids live in chunks of at most 16 KiB (the first slot
+// chunk grows by copying up to 256 slots) that are never copied or moved
+// afterwards, so a big entry run grows the heap by small allocations.
+// Account ids are found through a sharded open-addressing index (256
+// shards) that stores only a hash tag and the slot number;
+// [store.AccountState.Ref] is the slot number + 1, and [Store.Apply] uses
+// it, when it matches the account id, to skip the index.
 //
 // Limits: account ids are at most 65535 bytes long; a workflow holds at
-// most 65535 distinct node and path names and 2³²−1 distinct times (an
-// Apply beyond either is [store.ErrInvalid] and writes nothing). Slot
-// numbers are 32 bits and the id arena holds 16 GiB per workflow, both far
-// beyond what a process holds in memory at about 100 bytes per account.
+// most 65535 distinct node and path names and 2³²−1 distinct times, and
+// about 2³² accounts and 16 GiB of account ids (far beyond what a process
+// holds at about 100 bytes per account). An Apply beyond any of these is
+// [store.ErrInvalid] and writes nothing (a refused batch's names and times
+// are not kept either).
 //
 // # Pending intents
 //

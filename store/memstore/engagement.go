@@ -124,15 +124,15 @@ func (s *Store) Events(ctx context.Context, accountIDs []string, since time.Time
 			if _, done := out[id]; done {
 				continue
 			}
-			k, _ := slices.BinarySearchFunc(list, from, func(x eventRec, at int64) int {
+			first, _ := slices.BinarySearchFunc(list, from, func(x eventRec, at int64) int {
 				if x.at < at {
 					return -1
 				}
 				return 1
 			})
-			if k < len(list) {
-				evs := make([]audience.Event, len(list)-k)
-				for j, r := range list[k:] {
+			if first < len(list) {
+				evs := make([]audience.Event, len(list)-first)
+				for j, r := range list[first:] {
 					evs[j] = audience.Event{AccountID: id, ContactID: r.contact, Channel: r.channel,
 						Campaign: r.campaign, Kind: r.kind, At: decTime(r.at)}
 				}

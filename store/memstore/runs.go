@@ -79,27 +79,47 @@ func (l *auditLog) at(i int) *auditRow {
 	}
 }
 
-// forget removes the account's rows.
+// forget removes the account's rows, compacting the log in place.
 func (l *auditLog) forget(account string) {
-	var keep []auditRow
-	for _, ch := range l.chunks {
-		for _, r := range ch {
-			if r.account != account {
-				keep = append(keep, r)
-			}
+	w := 0
+	for r := range l.n {
+		row := l.at(r)
+		if row.account == account {
+			continue
 		}
+		if w != r {
+			*l.at(w) = *row
+		}
+		w++
 	}
-	l.chunks, l.n = nil, 0
-	for i := 0; i < len(keep); i += auditChunk {
-		l.chunks = append(l.chunks, keep[i:min(i+auditChunk, len(keep)):min(i+auditChunk, len(keep))])
+	if w == l.n {
+		return // no row of the account
 	}
-	l.n = len(keep)
+	for r := w; r < l.n; r++ {
+		*l.at(r) = auditRow{} // keep no strings alive
+	}
+	// Chunks keep their layout: the first holds up to its capacity, the
+	// others auditChunk rows each.
+	first := len(l.chunks[0])
+	if w <= first {
+		l.chunks = l.chunks[:1]
+		l.chunks[0] = l.chunks[0][:w]
+	} else {
+		rest := w - first
+		k := (rest + auditChunk - 1) / auditChunk
+		clear(l.chunks[1+k:])
+		l.chunks = l.chunks[:1+k]
+		l.chunks[k] = l.chunks[k][:rest-(k-1)*auditChunk]
+	}
+	l.n = w
 }
 
 // claimRuns records that the audit rows' runs belong to the workflow;
-// rows for a run of another workflow are [store.ErrInvalid]. The caller
-// holds w's write lock.
+// rows for a run of another workflow are [store.ErrInvalid], and then no
+// run is claimed. The caller holds w.meta (under w.mu in read mode) or
+// w.mu in write mode.
 func (s *Store) claimRuns(workflowID string, w *wfState, rows []store.AuditRow) error {
+	var claim []string
 	last := ""
 	for i := range rows {
 		run := rows[i].Run
@@ -113,15 +133,23 @@ func (s *Store) claimRuns(workflowID string, w *wfState, rows []store.AuditRow) 
 		if _, ok := w.runs[run]; ok {
 			continue
 		}
-		s.rmu.Lock()
-		owner, ok := s.runWF[run]
-		if !ok {
-			s.runWF[run] = workflowID
+		if !slices.Contains(claim, run) {
+			claim = append(claim, run)
 		}
-		s.rmu.Unlock()
-		if ok && owner != workflowID {
+	}
+	if len(claim) == 0 {
+		return nil
+	}
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	for _, run := range claim { // check them all before claiming any
+		if owner, ok := s.runWF[run]; ok && owner != workflowID {
+			i := slices.IndexFunc(rows, func(r store.AuditRow) bool { return r.Run == run })
 			return invalid("audit row %d: run %q belongs to workflow %q", i, run, owner)
 		}
+	}
+	for _, run := range claim {
+		s.runWF[run] = workflowID
 	}
 	return nil
 }

@@ -54,8 +54,10 @@ const (
 // arena holds account ids back to back in pointer-free chunks of at most
 // arenaSize bytes; a position is chunk<<arenaBits | offset. Chunks are
 // never copied: each new one is twice the size of the last (from 256 bytes
-// up to arenaGrow), so that small workflows stay small, a big one never
-// copies its ids to grow, and at most one chunk per shard is partly empty.
+// up to arenaGrow; an id longer than that gets a chunk of its own size), so
+// that small workflows stay small and a big one never copies its ids to
+// grow. An id that does not fit the room left in a chunk starts the next
+// one; the room is wasted.
 type arena struct {
 	chunks [][]byte
 }
@@ -305,7 +307,8 @@ type wshard struct {
 	tombs      map[string]uint32    // HashID(account) → global slot of a tombstone
 	intents    map[string]intentRec // pending intents whose key hashes to this shard
 	counts     []store.NodeCounts
-	_          [64]byte // keeps neighbouring shards' locks off one cache line
+	used       atomic.Uint64 // slots.n << 32 | len(ids.chunks), for room
+	_          [64]byte      // keeps neighbouring shards' locks off one cache line
 }
 
 // order lists global slot numbers in first-insertion order (ScanStates'
@@ -389,7 +392,32 @@ func (w *wfState) valid(i uint64) bool {
 }
 
 // add allocates a slot in shard k and returns its global number.
-func (sh *wshard) add(k int) uint32 { return sh.slots.add()<<wShardBits | uint32(k) }
+func (sh *wshard) add(k int) uint32 {
+	g := sh.slots.add()<<wShardBits | uint32(k)
+	sh.used.Store(uint64(sh.slots.n)<<32 | uint64(len(sh.ids.chunks)))
+	return g
+}
+
+// Capacity: a shard holds fewer than maxShardSlots slots (a global slot
+// number + 1 must fit 32 bits) and at most maxArenaChunks id chunks (a
+// chunk number must fit the arena position's high bits).
+const (
+	maxShardSlots  = 1<<(32-wShardBits) - 1
+	maxArenaChunks = 1 << (32 - arenaBits)
+)
+
+// room reports whether every shard can take n more accounts: n new slots,
+// and n new id chunks at worst. Apply checks it before writing; it reads
+// each shard's counters atomically, so it needs no shard lock.
+func (w *wfState) room(n int) bool {
+	for k := range w.shards {
+		u := w.shards[k].used.Load()
+		if int(u>>32)+n >= maxShardSlots || int(uint32(u))+n > maxArenaChunks {
+			return false
+		}
+	}
+	return true
+}
 
 func (sh *wshard) count(node uint16, st uint8, d int) {
 	if int(node) >= len(sh.counts) {
@@ -436,6 +464,7 @@ func (w *wfState) setID(i uint32, id string) {
 	sh := w.sh(i)
 	sl := sh.slots.at(i >> wShardBits)
 	sl.idRef, sl.idLen = sh.ids.add(id), uint16(len(id))
+	sh.used.Store(uint64(sh.slots.n)<<32 | uint64(len(sh.ids.chunks)))
 }
 
 // decode fills st from slot i, using steps as the path's backing array.

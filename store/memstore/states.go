@@ -191,22 +191,32 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 			return fencedError(workflowID, b.Fence, cur)
 		}
 	}
+	if len(b.States) > 0 && !w.room(len(b.States)) {
+		return invalid("workflow %q: the store cannot hold more accounts", workflowID)
+	}
 	a := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(a)
-	// Everything that can fail comes before the first write.
-	if err := w.intern(workflowID, b.States, a); err != nil {
-		return err
-	}
+	// Everything that can fail comes before the first write, and a failure
+	// takes back the names and times it interned. A batch with audit rows
+	// holds w.meta from interning to appending them (claiming their runs
+	// can fail too); others take it only to intern what they have not seen.
 	if len(b.Audit) > 0 {
-		w.meta.Lock()
-		err := s.claimRuns(workflowID, w, b.Audit)
-		if err == nil {
+		w.lockMeta(a)
+	}
+	err := w.intern(workflowID, b.States, a)
+	if err == nil && len(b.Audit) > 0 {
+		if err = s.claimRuns(workflowID, w, b.Audit); err != nil {
+			w.unintern(a)
+		} else {
 			w.appendAudit(b.Audit)
 		}
+	}
+	if a.locked {
+		a.locked = false
 		w.meta.Unlock()
-		if err != nil {
-			return err
-		}
+	}
+	if err != nil {
+		return err
 	}
 	if len(b.States) > 0 || len(b.Intents) > 0 || len(b.Resolved) > 0 {
 		w.applyShards(b, a)
@@ -240,11 +250,13 @@ type applyScratch struct {
 	rstarts [wShards + 1]int32
 	seq     uint64 // the first insertion sequence this Apply may use
 
-	gen    uint64 // the wfState generation the caches below belong to
-	locked bool   // intern holds w.meta
-	names  [64]nameCache
-	times  [32]timeCache
-	rcache [16]reasonCache
+	gen      uint64 // the wfState generation the caches below belong to
+	locked   bool   // intern holds w.meta
+	nameMark int    // names and times held when intern took w.meta
+	timeMark int
+	names    [64]nameCache
+	times    [32]timeCache
+	rcache   [16]reasonCache
 }
 
 type reasonCache struct {
@@ -260,8 +272,10 @@ var scratchPool = sync.Pool{New: func() any { return new(applyScratch) }}
 // intern interns the states' node and path names, times and reasons into
 // the scratch's per-state arrays. Values seen before (by this scratch, for
 // this workflow state) are found without a lock; the others are interned
-// under w.meta. Running out of names or times is the one failure that
-// depends on the stored data, and Apply calls intern before any write.
+// under w.meta, which intern takes when it first needs it and leaves held
+// for Apply to release (Apply may hold it already). Running out of names or
+// times fails the call, after taking back what it interned; Apply calls
+// intern before any write.
 func (w *wfState) intern(workflowID string, states []store.AccountState, a *applyScratch) error {
 	if a.gen != w.gen {
 		a.gen = w.gen
@@ -271,13 +285,7 @@ func (w *wfState) intern(workflowID string, states []store.AccountState, a *appl
 	}
 	sc, off, rsn := a.sc[:0], a.off[:0], a.rsn[:0]
 	tm, toff := a.tm[:0], a.toff[:0]
-	defer func() {
-		a.sc, a.off, a.rsn, a.tm, a.toff = sc, off, rsn, tm, toff
-		if a.locked {
-			a.locked = false
-			w.meta.Unlock()
-		}
-	}()
+	defer func() { a.sc, a.off, a.rsn, a.tm, a.toff = sc, off, rsn, tm, toff }()
 	ok := true
 	for i := range states {
 		st := &states[i]
@@ -291,6 +299,7 @@ func (w *wfState) intern(workflowID string, states []store.AccountState, a *appl
 			tm = append(tm, w.internTime(a, p.At, &ok))
 		}
 		if !ok {
+			w.unintern(a)
 			return invalid("workflow %q: more than %d distinct node and path names, or more than %d distinct times",
 				workflowID, math.MaxUint16, uint32(math.MaxUint32))
 		}
@@ -299,11 +308,47 @@ func (w *wfState) intern(workflowID string, states []store.AccountState, a *appl
 	return nil
 }
 
-// lockMeta takes w.meta for the rest of an intern call.
+// lockMeta takes w.meta for the rest of an intern call, and marks how
+// many names and times the tables held, so that a failed call can take its
+// additions back.
 func (w *wfState) lockMeta(a *applyScratch) {
 	if !a.locked {
 		w.meta.Lock()
 		a.locked = true
+		a.nameMark, a.timeMark = len(w.names.list), len(w.times.list)
+	}
+}
+
+// unintern takes back the names and times interned since lockMeta, for a
+// batch that is refused: a refused Apply leaves the tables as it found
+// them. The scratch's own caches are dropped. The caller holds w.meta.
+func (w *wfState) unintern(a *applyScratch) {
+	if !a.locked {
+		return
+	}
+	a.gen = 0
+	if m := a.nameMark; m < len(w.names.list) {
+		for _, s := range w.names.list[m:] {
+			delete(w.names.ids, s)
+		}
+		clear(w.names.list[m:])
+		w.names.list = w.names.list[:m]
+		for i := range w.names.cache {
+			if int(w.names.cache[i].idx) >= m {
+				w.names.cache[i] = nameCache{}
+			}
+		}
+	}
+	if m := a.timeMark; m < len(w.times.list) {
+		for _, v := range w.times.list[m:] {
+			delete(w.times.ids, v)
+		}
+		w.times.list = w.times.list[:m]
+		for i := range w.times.cache {
+			if int(w.times.cache[i].idx) >= m {
+				w.times.cache[i] = timeCache{}
+			}
+		}
 	}
 }
 
@@ -501,7 +546,15 @@ func (w *wfState) applyShards(b *store.Batch, a *applyScratch) {
 		}
 		sh.mu.Unlock()
 	}
+	// States whose stale Ref sent them to another shard are written last,
+	// in batch order; one that a later state of the batch names again is
+	// skipped, so that the last state of an account wins as it does
+	// everywhere else (a rare path: the check is linear).
+	slices.Sort(a.left)
 	for _, i := range a.left {
+		if laterInBatch(states, i) {
+			continue
+		}
 		k := int(a.hs[i] & wShardMask)
 		a.shard[i] = uint8(k)
 		sh := &w.shards[k]
@@ -781,4 +834,14 @@ func (w *wfState) forget(id string) {
 	for _, r := range w.runs {
 		r.Errors = slices.DeleteFunc(r.Errors, func(e store.RunError) bool { return e.Account == id })
 	}
+}
+
+// laterInBatch reports whether a state after states[i] names its account.
+func laterInBatch(states []store.AccountState, i int32) bool {
+	for j := int(i) + 1; j < len(states); j++ {
+		if states[j].Account == states[i].Account {
+			return true
+		}
+	}
+	return false
 }

@@ -373,6 +373,33 @@ func TestStates(t *testing.T, newStore func() StateStore) {
 			t.Fatalf("another workflow has %d pending intents", n)
 		}
 	})
+	t.Run("IntentOrderTies", func(t *testing.T) {
+		// Equal Created: first written first, and replacing an intent
+		// (even twice in one batch) keeps its place.
+		s := newStore()
+		var keys []string
+		for i := range 24 {
+			k := fmt.Sprintf("k%02d", i)
+			keys = append(keys, k)
+			apply(t, s, &store.Batch{Intents: []store.Intent{intent(k, "a"+k, at(0))}})
+		}
+		var b store.Batch
+		for i := len(keys) - 2; i >= 0; i -= 3 {
+			in := intent(keys[i], "a"+keys[i], at(0))
+			in.Attempts = 3
+			b.Intents = append(b.Intents, in, in)
+		}
+		apply(t, s, &b)
+		got := collect(t, s.PendingIntents(t.Context(), wf))
+		if len(got) != len(keys) {
+			t.Fatalf("PendingIntents yields %d, want %d", len(got), len(keys))
+		}
+		for i, in := range got {
+			if in.Key != keys[i] {
+				t.Fatalf("PendingIntents[%d] = %s, want %s (equal Created: first written first, a replaced intent keeps its place)", i, in.Key, keys[i])
+			}
+		}
+	})
 	t.Run("IntentCopies", func(t *testing.T) {
 		s := newStore()
 		in := intent("k", "a", at(0), "c1")
