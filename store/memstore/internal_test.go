@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -571,5 +572,60 @@ func TestEventsAcrossShards(t *testing.T) {
 	}
 	if n := s.eventAccounts.Load(); n != 0 {
 		t.Fatalf("%d accounts with events after forgetting them all", n)
+	}
+}
+
+// TestInternSharedSteps stores states whose path steps share name strings
+// and times with the previous state's in every combination (same names and
+// time, same names and another time, other names and the same time) and
+// reads each back exactly.
+func TestInternSharedSteps(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	names := []string{"start", "which", "linkedin", "wait"}
+	alike := []string{"begin", "whose", "linkedup", "halt"} // same lengths, other names
+	outs := []string{"next", "Other", "next", ""}
+	r := rand.New(rand.NewPCG(1, 2))
+	var batch store.Batch
+	for i := range 300 {
+		st := store.AccountState{Account: fmt.Sprintf("a%d", i), Status: store.StatusWaiting, Node: "wait", Entry: 1, EnteredAt: t0}
+		for k := range 1 + r.IntN(4) {
+			node, out, at := names[k], outs[k], t0
+			switch r.IntN(5) {
+			case 4:
+				node = alike[k]
+			case 1:
+				at = t0.Add(time.Duration(r.IntN(3)) * time.Hour)
+			case 2:
+				node = strings.Clone(node) // same bytes, another string
+			case 3:
+				out = fmt.Sprintf("o%d", r.IntN(3))
+			}
+			st.Path = append(st.Path, store.Step{Node: node, At: at, Out: out})
+		}
+		batch.States = append(batch.States, st)
+	}
+	want := slices.Clone(batch.States)
+	if err := s.Apply(ctx, "wf", &batch); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]string, len(want))
+	for i := range want {
+		ids[i] = want[i].Account
+	}
+	got, err := s.GetStates(ctx, "wf", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if len(got[i].Path) != len(want[i].Path) {
+			t.Fatalf("%s: path %v, want %v", ids[i], got[i].Path, want[i].Path)
+		}
+		for k, w := range want[i].Path {
+			g := got[i].Path[k]
+			if g.Node != w.Node || g.Out != w.Out || !g.At.Equal(w.At) {
+				t.Fatalf("%s step %d: %+v, want %+v", ids[i], k, g, w)
+			}
+		}
 	}
 }

@@ -287,17 +287,28 @@ func (w *wfState) intern(workflowID string, states []store.AccountState, a *appl
 	tm, toff := a.tm[:0], a.toff[:0]
 	defer func() { a.sc, a.off, a.rsn, a.tm, a.toff = sc, off, rsn, tm, toff }()
 	ok := true
+	var prev []store.Step // the previous state's path
+	var po, pt int        // its first entries in sc and tm
 	for i := range states {
 		st := &states[i]
-		off = append(off, int32(len(sc)))
-		toff = append(toff, int32(len(tm)))
+		o, t := len(sc), len(tm)
+		off = append(off, int32(o))
+		toff = append(toff, int32(t))
 		sc = append(sc, w.internName(a, st.Node, &ok))
 		tm = append(tm, w.internTime(a, st.EnteredAt, &ok), w.internTime(a, st.WakeAt, &ok))
 		for k := range st.Path {
 			p := &st.Path[k]
+			if k < len(prev) && sameStep(p, &prev[k]) {
+				// A batch's states mostly walked the same nodes at the
+				// same times: reuse what the previous state interned.
+				sc = append(sc, sc[po+1+2*k], sc[po+2+2*k])
+				tm = append(tm, tm[pt+2+k])
+				continue
+			}
 			sc = append(sc, w.internName(a, p.Node, &ok), w.internName(a, p.Out, &ok))
 			tm = append(tm, w.internTime(a, p.At, &ok))
 		}
+		prev, po, pt = st.Path, o, t
 		if !ok {
 			w.unintern(a)
 			return invalid("workflow %q: more than %d distinct node and path names, or more than %d distinct times",
@@ -306,6 +317,14 @@ func (w *wfState) intern(workflowID string, states []store.AccountState, a *appl
 		rsn = append(rsn, w.internReason(a, st.Reason))
 	}
 	return nil
+}
+
+// sameStep reports whether two steps hold the very same name strings (same
+// bytes in memory) and the same time value, so that they intern alike.
+func sameStep(p, q *store.Step) bool {
+	return unsafe.StringData(p.Node) == unsafe.StringData(q.Node) && len(p.Node) == len(q.Node) &&
+		unsafe.StringData(p.Out) == unsafe.StringData(q.Out) && len(p.Out) == len(q.Out) &&
+		p.At == q.At
 }
 
 // lockMeta takes w.meta for the rest of an intern call, and marks how
