@@ -208,3 +208,26 @@ func TestFullWorkflowRefusesAccounts(t *testing.T) {
 		}
 	}
 }
+
+// Applies in progress reserve their room: two that each fit alone but not
+// together cannot both pass.
+func TestReserveCountsApplies(t *testing.T) {
+	s := New()
+	if err := s.Apply(context.Background(), "wf", &store.Batch{States: []store.AccountState{state("a", "n", 0)}}); err != nil {
+		t.Fatal(err)
+	}
+	w := s.rlockWF("wf")
+	defer w.mu.Unlock()
+	w.shards[9].used.Store(uint64(maxShardSlots-150) << 32) // room for 149 more
+	if !w.reserve(100) {
+		t.Fatal("100 accounts do not fit in 149")
+	}
+	if w.reserve(100) {
+		t.Fatal("a second 100 fit while the first 100 were reserved")
+	}
+	w.unreserve(100)
+	if !w.reserve(100) {
+		t.Fatal("100 accounts do not fit once the first reservation is given back")
+	}
+	w.unreserve(100)
+}

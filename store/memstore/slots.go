@@ -361,8 +361,11 @@ type wfState struct {
 	omu   sync.Mutex
 	order order
 
-	rot    atomic.Uint32 // where the next Apply starts its walk over shards
-	shards [wShards]wshard
+	rot atomic.Uint32 // where the next Apply starts its walk over shards
+
+	capMu    sync.Mutex
+	reserved uint64 // accounts that Applies in progress may still add (see reserve)
+	shards   [wShards]wshard
 }
 
 // wfGen numbers wfStates.
@@ -406,17 +409,31 @@ const (
 	maxArenaChunks = 1 << (32 - arenaBits)
 )
 
-// room reports whether every shard can take n more accounts: n new slots,
-// and n new id chunks at worst. Apply checks it before writing; it reads
-// each shard's counters atomically, so it needs no shard lock.
-func (w *wfState) room(n int) bool {
+// reserve reports whether every shard can take n more accounts (n new
+// slots, and n new id chunks at worst) on top of what it holds and what
+// Applies in progress have reserved, and if so reserves them; the caller
+// gives them back with unreserve once its writes are done. Apply calls it
+// before writing anything, so that a workflow at its capacity refuses a
+// batch instead of wrapping slot numbers or id positions, even when
+// several Applies reach the limit together.
+func (w *wfState) reserve(n int) bool {
+	w.capMu.Lock()
+	defer w.capMu.Unlock()
 	for k := range w.shards {
 		u := w.shards[k].used.Load()
-		if int(u>>32)+n >= maxShardSlots || int(uint32(u))+n > maxArenaChunks {
+		r := int(w.reserved)
+		if int(u>>32)+r+n >= maxShardSlots || int(uint32(u))+r+n > maxArenaChunks {
 			return false
 		}
 	}
+	w.reserved += uint64(n)
 	return true
+}
+
+func (w *wfState) unreserve(n int) {
+	w.capMu.Lock()
+	w.reserved -= uint64(n)
+	w.capMu.Unlock()
 }
 
 func (sh *wshard) count(node uint16, st uint8, d int) {

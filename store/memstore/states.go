@@ -191,8 +191,11 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 			return fencedError(workflowID, b.Fence, cur)
 		}
 	}
-	if len(b.States) > 0 && !w.room(len(b.States)) {
-		return invalid("workflow %q: the store cannot hold more accounts", workflowID)
+	if n := len(b.States); n > 0 {
+		if !w.reserve(n) {
+			return invalid("workflow %q: the store cannot hold more accounts", workflowID)
+		}
+		defer w.unreserve(n)
 	}
 	a := scratchPool.Get().(*applyScratch)
 	defer scratchPool.Put(a)
