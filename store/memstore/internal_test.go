@@ -435,14 +435,7 @@ func TestTimesRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ids := make([]string, len(want))
-	for i := range want {
-		ids[i] = want[i].Account
-	}
-	got, err := s.GetStates(ctx, "wf", ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := getAll(t, s, "wf", want)
 	for i := range want {
 		g, w := got[i], want[i]
 		if !g.EnteredAt.Equal(w.EnteredAt) || !g.WakeAt.Equal(w.WakeAt) || g.EnteredAt.IsZero() != w.EnteredAt.IsZero() || len(g.Path) != len(w.Path) {
@@ -609,23 +602,30 @@ func TestInternSharedSteps(t *testing.T) {
 	if err := s.Apply(ctx, "wf", &batch); err != nil {
 		t.Fatal(err)
 	}
-	ids := make([]string, len(want))
-	for i := range want {
-		ids[i] = want[i].Account
-	}
-	got, err := s.GetStates(ctx, "wf", ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := getAll(t, s, "wf", want)
 	for i := range want {
 		if len(got[i].Path) != len(want[i].Path) {
-			t.Fatalf("%s: path %v, want %v", ids[i], got[i].Path, want[i].Path)
+			t.Fatalf("%s: path %v, want %v", want[i].Account, got[i].Path, want[i].Path)
 		}
 		for k, w := range want[i].Path {
 			g := got[i].Path[k]
 			if g.Node != w.Node || g.Out != w.Out || !g.At.Equal(w.At) {
-				t.Fatalf("%s step %d: %+v, want %+v", ids[i], k, g, w)
+				t.Fatalf("%s step %d: %+v, want %+v", want[i].Account, k, g, w)
 			}
 		}
 	}
+}
+
+// getAll reads back the states of the accounts of want, in want's order.
+func getAll(t *testing.T, s *Store, wf string, want []store.AccountState) []store.AccountState {
+	t.Helper()
+	ids := make([]string, len(want))
+	for i := range want {
+		ids[i] = want[i].Account
+	}
+	got, err := s.GetStates(context.Background(), wf, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
