@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 const engagementShards = 64
@@ -44,13 +46,13 @@ func (s *Store) AddEvents(ctx context.Context, events []audience.Event) error {
 		if events[i].AccountID == "" {
 			return invalid("event %d: empty account id", i)
 		}
-		if !timeOK(events[i].At) {
+		if !store.TimeInRange(events[i].At) {
 			return invalid("event %d: time out of range", i)
 		}
 	}
 	for i := range events {
 		e := &events[i]
-		r := eventRec{contact: e.ContactID, channel: e.Channel, campaign: e.Campaign, kind: e.Kind, at: encTime(e.At)}
+		r := eventRec{contact: e.ContactID, channel: e.Channel, campaign: e.Campaign, kind: e.Kind, at: nanos.Of(e.At)}
 		sh := s.eshard(e.AccountID)
 		sh.mu.Lock()
 		list := sh.m[e.AccountID]
@@ -86,7 +88,7 @@ func (s *Store) Events(ctx context.Context, accountIDs []string, since time.Time
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	from := encTime(since) // the zero time's sentinel precedes every time
+	from := nanos.Of(since) // the zero time's sentinel precedes every time
 	out := make(map[string][]audience.Event)
 	if s.eventAccounts.Load() == 0 {
 		return out, nil // no account has an event
@@ -134,7 +136,7 @@ func (s *Store) Events(ctx context.Context, accountIDs []string, since time.Time
 				evs := make([]audience.Event, len(list)-first)
 				for j, r := range list[first:] {
 					evs[j] = audience.Event{AccountID: id, ContactID: r.contact, Channel: r.channel,
-						Campaign: r.campaign, Kind: r.kind, At: decTime(r.at)}
+						Campaign: r.campaign, Kind: r.kind, At: nanos.Time(r.at)}
 				}
 				out[id] = evs
 			}

@@ -2,7 +2,6 @@ package memstore
 
 import (
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,27 +138,9 @@ func notFound(format string, args ...any) error {
 	return fmt.Errorf("memstore: %w: "+format, append([]any{store.ErrNotFound}, args...)...)
 }
 
-// Times are kept as Unix nanoseconds, so a time round-trips as an instant:
-// what comes back is in UTC and carries no monotonic reading. The zero time
-// is kept as a sentinel and comes back as the zero time.
-const zeroNanos = math.MinInt64
-
-// timeOK reports whether the store can keep t.
-func timeOK(t time.Time) bool { return store.TimeInRange(t) }
-
-func encTime(t time.Time) int64 {
-	if t.IsZero() {
-		return zeroNanos
-	}
-	return t.UnixNano()
-}
-
-func decTime(n int64) time.Time {
-	if n == zeroNanos {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+// Times are kept as Unix nanoseconds (package nanos), so a time
+// round-trips as an instant: what comes back is in UTC and carries no
+// monotonic reading; the zero time comes back as the zero time.
 
 // utc normalises a time kept as a time.Time: UTC, no monotonic reading.
 func utc(t time.Time) time.Time {

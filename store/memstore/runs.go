@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 // auditRow is an audit row kept compactly: the run id is the log's key, the
@@ -63,7 +64,7 @@ func (l *auditLog) add(r *store.AuditRow) {
 		}
 	}
 	l.chunks[c] = append(l.chunks[c], auditRow{
-		account: r.Account, detail: r.Detail, at: encTime(r.At),
+		account: r.Account, detail: r.Detail, at: nanos.Of(r.At),
 		node: l.name(r.Node), event: l.name(r.Event),
 	})
 	l.n++
@@ -274,7 +275,7 @@ func (s *Store) Audit(ctx context.Context, runID string, offset, limit int) ([]s
 		r := l.at(lo + i)
 		out[i] = store.AuditRow{
 			Run: runID, Account: r.account, Node: l.names[r.node], Event: l.names[r.event],
-			Detail: r.detail, At: decTime(r.at),
+			Detail: r.detail, At: nanos.Time(r.at),
 		}
 	}
 	return out, nil

@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 // inlineSteps is how many path steps a slot holds without an overflow
@@ -254,7 +255,7 @@ var _ [128 - unsafe.Sizeof(intentRec{})]struct{} // stays inline in a map
 func newIntentRec(in *store.Intent, seq uint64) intentRec {
 	r := intentRec{
 		node: in.Node, account: in.Account, attempts: in.Attempts,
-		created: encTime(in.Created), seq: seq, entry: in.Entry,
+		created: nanos.Of(in.Created), seq: seq, entry: in.Entry,
 	}
 	if len(in.Items) == 1 && in.Items[0].Contact == nil && in.Items[0].Key == in.Key {
 		r.single, r.oneStatus, r.oneErr = true, in.Items[0].Status, in.Items[0].Err
@@ -271,7 +272,7 @@ func newIntentRec(in *store.Intent, seq uint64) intentRec {
 func (r *intentRec) intent(key string) store.Intent {
 	in := store.Intent{
 		Key: key, Node: r.node, Account: r.account, Entry: r.entry,
-		Attempts: r.attempts, Created: decTime(r.created),
+		Attempts: r.attempts, Created: nanos.Time(r.created),
 	}
 	if r.single {
 		in.Items = []store.Item{{Key: key, Status: r.oneStatus, Err: r.oneErr}}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/playgraph/playgraph/credit"
+	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 // The credit ledger lives in the credit_* tables (schema version 4). Every
@@ -57,11 +59,11 @@ func creditInvalid(format string, args ...any) error {
 func cmpNanos(t time.Time) int64 {
 	switch {
 	case t.IsZero():
-		return zeroNanos
-	case timeOK(t):
+		return nanos.Zero
+	case store.TimeInRange(t):
 		return t.UnixNano()
 	case t.Unix() < 0:
-		return zeroNanos + 1
+		return nanos.Zero + 1
 	}
 	return math.MaxInt64
 }
@@ -93,7 +95,7 @@ func scanPool(sc interface{ Scan(...any) error }) (poolRow, error) {
 }
 
 func (p poolRow) pool() credit.Pool {
-	return credit.Pool{ID: p.id, Start: decTime(p.start), End: decTime(p.end), Total: p.total}
+	return credit.Pool{ID: p.id, Start: nanos.Time(p.start), End: nanos.Time(p.end), Total: p.total}
 }
 
 func poolByID(ctx context.Context, t runner, id string) (poolRow, error) {
@@ -137,7 +139,7 @@ func putBal(ctx context.Context, t wtx, pool int64, app credit.App, b balRow) er
 
 // addEntry appends a history entry and returns it as History would.
 func addEntry(ctx context.Context, t wtx, p poolRow, e credit.Entry) (credit.Entry, error) {
-	at := encTime(e.At)
+	at := nanos.Of(e.At)
 	res, err := t.exec(ctx, q(`INSERT INTO credit_entries (pool, app, kind, key, amount, user, at) VALUES (?, ?, ?, ?, ?, ?, ?)`),
 		p.pk, string(e.App), kindCodes[e.Kind], e.Key, e.Amount, e.User, at)
 	if err != nil {
@@ -146,7 +148,7 @@ func addEntry(ctx context.Context, t wtx, p poolRow, e credit.Entry) (credit.Ent
 	if e.Seq, err = res.LastInsertId(); err != nil {
 		return e, err
 	}
-	e.Pool, e.At = p.id, decTime(at)
+	e.Pool, e.At = p.id, nanos.Time(at)
 	return e, nil
 }
 
@@ -157,7 +159,7 @@ func count(ctx context.Context, t wtx, at int64, userType string, n int64) error
 	}
 	_, err := t.exec(ctx, q(`INSERT INTO credit_usage (month, user_type, contacts) VALUES (?, ?, ?)
 		ON CONFLICT (month, user_type) DO UPDATE SET contacts = contacts + excluded.contacts`),
-		creditMonth(decTime(at)), userType, n)
+		creditMonth(nanos.Time(at)), userType, n)
 	return err
 }
 
@@ -170,8 +172,8 @@ type resRow struct {
 
 func (r *resRow) reservation() credit.Reservation {
 	return credit.Reservation{Key: r.key, Pool: r.poolID, App: credit.App(r.app), User: r.user, UserType: r.userType,
-		Credits: r.credits, Contacts: r.contacts, At: decTime(r.at), State: stateNames[r.state],
-		Spent: r.spent, Bought: r.bought, Settled: decTime(r.settled)}
+		Credits: r.credits, Contacts: r.contacts, At: nanos.Time(r.at), State: stateNames[r.state],
+		Spent: r.spent, Bought: r.bought, Settled: nanos.Time(r.settled)}
 }
 
 func getRes(ctx context.Context, t runner, key string) (resRow, bool, error) {
@@ -200,7 +202,7 @@ func (s *Store) CreatePool(ctx context.Context, p credit.Pool) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	if !timeOK(p.Start) || !timeOK(p.End) {
+	if !store.TimeInRange(p.Start) || !store.TimeInRange(p.End) {
 		return creditInvalid("pool %s: time out of range", p.ID)
 	}
 	err := s.write(ctx, func(t wtx) error {
@@ -211,7 +213,7 @@ func (s *Store) CreatePool(ctx context.Context, p credit.Pool) error {
 			return err
 		}
 		o, err := scanPool(t.row(ctx, q(`SELECT `+poolCols+` FROM credit_pools WHERE starts < ? AND ends > ? LIMIT 1`),
-			encTime(p.End), encTime(p.Start)))
+			nanos.Of(p.End), nanos.Of(p.Start)))
 		if err != nil {
 			return err
 		}
@@ -219,7 +221,7 @@ func (s *Store) CreatePool(ctx context.Context, p credit.Pool) error {
 			return fmt.Errorf("%w: pool %s overlaps pool %s", credit.ErrConflict, p.ID, o.id)
 		}
 		_, err = t.exec(ctx, q(`INSERT INTO credit_pools (id, starts, ends, total) VALUES (?, ?, ?, ?)`),
-			p.ID, encTime(p.Start), encTime(p.End), p.Total)
+			p.ID, nanos.Of(p.Start), nanos.Of(p.End), p.Total)
 		return err
 	})
 	if err != nil {
@@ -308,7 +310,7 @@ func (s *Store) Allocate(ctx context.Context, r credit.AllocateRequest) (credit.
 	if err := r.Validate(); err != nil {
 		return credit.Balance{}, err
 	}
-	if !timeOK(r.At) {
+	if !store.TimeInRange(r.At) {
 		return credit.Balance{}, creditInvalid("allocate: time out of range")
 	}
 	var out credit.Balance
@@ -320,8 +322,8 @@ func (s *Store) Allocate(ctx context.Context, r credit.AllocateRequest) (credit.
 		if !p.found {
 			return fmt.Errorf("%w: pool %s", credit.ErrNotFound, r.Pool)
 		}
-		if p.expired || encTime(r.At) >= p.end {
-			return fmt.Errorf("%w: pool %s ended at %v", credit.ErrPeriodEnded, p.id, decTime(p.end))
+		if p.expired || nanos.Of(r.At) >= p.end {
+			return fmt.Errorf("%w: pool %s ended at %v", credit.ErrPeriodEnded, p.id, nanos.Time(p.end))
 		}
 		var others int64
 		if err := t.row(ctx, q(`SELECT coalesce(sum(allocated), 0) FROM credit_balances WHERE pool = ? AND app <> ?`),
@@ -419,7 +421,7 @@ func (s *Store) Reserve(ctx context.Context, r credit.ReserveRequest, lim credit
 	if err := r.Validate(); err != nil {
 		return credit.Reservation{}, err
 	}
-	if !timeOK(r.At) {
+	if !store.TimeInRange(r.At) {
 		return credit.Reservation{}, creditInvalid("reserve %s: time out of range", r.Key)
 	}
 	var out credit.Reservation
@@ -443,7 +445,7 @@ func (s *Store) Reserve(ctx context.Context, r credit.ReserveRequest, lim credit
 		if !p.found {
 			return &credit.InsufficientError{App: r.App, Requested: r.Credits}
 		}
-		at := encTime(r.At)
+		at := nanos.Of(r.At)
 		if r.Contacts > 0 {
 			month := creditMonth(r.At)
 			var typ, org int64
@@ -477,7 +479,7 @@ func (s *Store) Reserve(ctx context.Context, r credit.ReserveRequest, lim credit
 			return err
 		}
 		res := resRow{key: r.Key, pool: p.pk, poolID: p.id, app: string(r.App), user: r.User, userType: r.UserType,
-			credits: r.Credits, contacts: r.Contacts, at: at, state: stateCodes[credit.Held], settled: zeroNanos}
+			credits: r.Credits, contacts: r.Contacts, at: at, state: stateCodes[credit.Held], settled: nanos.Zero}
 		if err := putRes(ctx, t, &res); err != nil {
 			return err
 		}
@@ -532,7 +534,7 @@ func settle(ctx context.Context, t wtx, res *resRow, spent, bought int64, at tim
 	if err := count(ctx, t, res.at, res.userType, bought-res.contacts); err != nil {
 		return err
 	}
-	res.spent, res.bought, res.settled = spent, bought, encTime(at)
+	res.spent, res.bought, res.settled = spent, bought, nanos.Of(at)
 	return putRes(ctx, t, res)
 }
 
@@ -541,7 +543,7 @@ func (s *Store) Commit(ctx context.Context, r credit.CommitRequest) (credit.Rese
 	if err := r.Validate(); err != nil {
 		return credit.Reservation{}, err
 	}
-	if !timeOK(r.At) {
+	if !store.TimeInRange(r.At) {
 		return credit.Reservation{}, creditInvalid("commit %s: time out of range", r.Key)
 	}
 	var out credit.Reservation
@@ -580,7 +582,7 @@ func (s *Store) Release(ctx context.Context, r credit.ReleaseRequest) (credit.Re
 	if r.Key == "" {
 		return credit.Reservation{}, creditInvalid("empty key")
 	}
-	if !timeOK(r.At) {
+	if !store.TimeInRange(r.At) {
 		return credit.Reservation{}, creditInvalid("release %s: time out of range", r.Key)
 	}
 	var out credit.Reservation
@@ -660,7 +662,7 @@ func (s *Store) History(ctx context.Context, hq credit.HistoryQuery) ([]credit.E
 			if err := rows.Scan(&e.Seq, &app, &kind, &e.Key, &e.Amount, &e.User, &at); err != nil {
 				return err
 			}
-			e.App, e.Kind, e.At = credit.App(app), kindNames[kind], decTime(at)
+			e.App, e.Kind, e.At = credit.App(app), kindNames[kind], nanos.Time(at)
 			out = append(out, e)
 		}
 		return rows.Err()
@@ -749,7 +751,7 @@ func (s *Store) Expire(ctx context.Context, at time.Time) ([]credit.Entry, error
 					l.n, p.pk, l.app); err != nil {
 					return err
 				}
-				e, err := addEntry(ctx, t, p, credit.Entry{At: decTime(p.end), Kind: credit.KindExpire, App: credit.App(l.app), Amount: l.n})
+				e, err := addEntry(ctx, t, p, credit.Entry{At: nanos.Time(p.end), Kind: credit.KindExpire, App: credit.App(l.app), Amount: l.n})
 				if err != nil {
 					return err
 				}

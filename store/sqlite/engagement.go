@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 // AddEvents implements [store.EngagementStore], in one transaction with
@@ -20,7 +22,7 @@ func (s *Store) AddEvents(ctx context.Context, events []audience.Event) error {
 		if events[i].AccountID == "" {
 			return invalid("event %d: empty account id", i)
 		}
-		if !timeOK(events[i].At) {
+		if !store.TimeInRange(events[i].At) {
 			return invalid("event %d: time out of range", i)
 		}
 	}
@@ -31,7 +33,7 @@ func (s *Store) AddEvents(ctx context.Context, events []audience.Event) error {
 		return execRows(ctx, t, `INSERT INTO events (account, at, contact, channel, campaign, kind) VALUES `, ` ON CONFLICT DO NOTHING`,
 			6, len(events), func(i int, args []any) []any {
 				e := &events[i]
-				return append(args, e.AccountID, encTime(e.At), e.ContactID, e.Channel, e.Campaign, string(e.Kind))
+				return append(args, e.AccountID, nanos.Of(e.At), e.ContactID, e.Channel, e.Campaign, string(e.Kind))
 			})
 	})
 	if err != nil {
@@ -58,7 +60,7 @@ func (s *Store) Events(ctx context.Context, accountIDs []string, since time.Time
 	}
 	err := s.read(ctx, func(t rtx) error {
 		return queryIn(ctx, t, `SELECT account, at, contact, channel, campaign, kind FROM events WHERE at >= ? AND account IN (`,
-			`) ORDER BY account, at`, []any{encTime(since)}, len(uniq),
+			`) ORDER BY account, at`, []any{nanos.Of(since)}, len(uniq),
 			func(i int) any { return uniq[i] },
 			func(rows *sql.Rows) error {
 				var e audience.Event
@@ -67,7 +69,7 @@ func (s *Store) Events(ctx context.Context, accountIDs []string, since time.Time
 				if err := rows.Scan(&e.AccountID, &at, &e.ContactID, &e.Channel, &e.Campaign, &kind); err != nil {
 					return err
 				}
-				e.At, e.Kind = decTime(at), audience.EventKind(kind)
+				e.At, e.Kind = nanos.Time(at), audience.EventKind(kind)
 				out[e.AccountID] = append(out[e.AccountID], e)
 				return nil
 			})

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 // PostNotifications implements [store.InboxStore], in one transaction.
@@ -20,7 +21,7 @@ func (s *Store) PostNotifications(ctx context.Context, ns []store.Notification) 
 		if ns[i].User == "" {
 			return invalid("notification %d: empty user", i)
 		}
-		if !timeOK(ns[i].At) {
+		if !store.TimeInRange(ns[i].At) {
 			return invalid("notification %d: time out of range", i)
 		}
 	}
@@ -42,7 +43,7 @@ func (s *Store) PostNotifications(ctx context.Context, ns []store.Notification) 
 				if id == "" {
 					id = "n" + strconv.FormatInt(nk, 10)
 				}
-				return append(args, nk, n.User, id, string(n.Kind), n.Workflow, n.Run, n.Message, encTime(n.At), n.Read)
+				return append(args, nk, n.User, id, string(n.Kind), n.Workflow, n.Run, n.Message, nanos.Of(n.At), n.Read)
 			})
 	})
 	if err != nil {
@@ -75,7 +76,7 @@ func (s *Store) Notifications(ctx context.Context, userID string, unreadOnly boo
 			if err := rows.Scan(&n.ID, &kind, &n.Workflow, &n.Run, &n.Message, &at, &n.Read); err != nil {
 				return err
 			}
-			n.Kind, n.At = store.NotificationKind(kind), decTime(at)
+			n.Kind, n.At = store.NotificationKind(kind), nanos.Time(at)
 			out = append(out, n)
 		}
 		return rows.Err()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 // Leases live in table leases, one row per name; every grant, renewal and
@@ -53,7 +54,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 		return store.Lease{}, invalid("lease %q: ttl %v not positive", name, ttl)
 	}
 	exp := now.Add(ttl)
-	if !timeOK(now) || !timeOK(exp) || now.IsZero() {
+	if !store.TimeInRange(now) || !store.TimeInRange(exp) || now.IsZero() {
 		return store.Lease{}, invalid("lease %q: time out of range", name)
 	}
 	var out store.Lease
@@ -65,7 +66,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 		live := l.holder != "" && now.UnixNano() < l.expires
 		switch {
 		case live && l.holder != holder:
-			return fmt.Errorf("sqlite: %w: lease %q held by %q until %v", store.ErrLeaseHeld, name, l.holder, decTime(l.expires))
+			return fmt.Errorf("sqlite: %w: lease %q held by %q until %v", store.ErrLeaseHeld, name, l.holder, nanos.Time(l.expires))
 		case live: // own live lease: keep the token, extend
 		default:
 			l.last++
@@ -75,7 +76,7 @@ func (s *Store) AcquireLease(ctx context.Context, name, holder string, now time.
 		if err := putLease(ctx, t, name, l); err != nil {
 			return err
 		}
-		out = store.Lease{Name: name, Holder: holder, Token: uint64(l.token), Expires: decTime(l.expires)}
+		out = store.Lease{Name: name, Holder: holder, Token: uint64(l.token), Expires: nanos.Time(l.expires)}
 		return nil
 	})
 	if err != nil {
@@ -94,7 +95,7 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, now time.Time, tt
 		return store.Lease{}, invalid("lease %q: ttl %v not positive", l.Name, ttl)
 	}
 	exp := now.Add(ttl)
-	if !timeOK(now) || !timeOK(exp) {
+	if !store.TimeInRange(now) || !store.TimeInRange(exp) {
 		return store.Lease{}, invalid("lease %q: time out of range", l.Name)
 	}
 	var out store.Lease
@@ -114,7 +115,7 @@ func (s *Store) RenewLease(ctx context.Context, l store.Lease, now time.Time, tt
 		if err := putLease(ctx, t, l.Name, r); err != nil {
 			return err
 		}
-		out = store.Lease{Name: l.Name, Holder: r.holder, Token: uint64(r.token), Expires: decTime(r.expires)}
+		out = store.Lease{Name: l.Name, Holder: r.holder, Token: uint64(r.token), Expires: nanos.Time(r.expires)}
 		return nil
 	})
 	if err != nil {

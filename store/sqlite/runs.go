@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 // PutRun implements [store.RunStore]. A run's Workflow never changes:
@@ -21,7 +22,7 @@ func (s *Store) PutRun(ctx context.Context, r store.Run) error {
 	if r.ID == "" || r.Workflow == "" {
 		return invalid("run: empty id or workflow")
 	}
-	if !timeOK(r.StartedAt) || !timeOK(r.EndedAt) || !timeOK(r.Now) {
+	if !store.TimeInRange(r.StartedAt) || !store.TimeInRange(r.EndedAt) || !store.TimeInRange(r.Now) {
 		return invalid("run %q: time out of range", r.ID)
 	}
 	rec, err := json.Marshal(&r)
@@ -38,7 +39,7 @@ func (s *Store) PutRun(ctx context.Context, r store.Run) error {
 			return err
 		}
 		_, err = t.exec(ctx, q(`UPDATE runs SET started = ?, ended = ?, record = ? WHERE rk = ?`),
-			encTime(r.StartedAt), nullTime(r.EndedAt), rec, rk)
+			nanos.Of(r.StartedAt), nullTime(r.EndedAt), rec, rk)
 		return err
 	})
 	if err != nil {
@@ -199,7 +200,7 @@ func (s *Store) PruneRuns(ctx context.Context, workflowID string, keep int, befo
 			return err
 		}
 		var gone []int64
-		cut := encTime(before)
+		cut := nanos.Of(before)
 		for i := 0; rows.Next(); i++ {
 			var rk int64
 			var ended sql.NullInt64

@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -423,28 +422,9 @@ func notFound(format string, args ...any) error {
 	return fmt.Errorf("sqlite: %w: %s", store.ErrNotFound, fmt.Sprintf(format, args...))
 }
 
-// Times are kept as Unix nanoseconds; the zero time as NULL (or zeroNanos
-// where a column cannot be NULL). Times must lie between the years 1678
-// and 2262.
-
-const zeroNanos = math.MinInt64
-
-// timeOK reports whether the store can keep t.
-func timeOK(t time.Time) bool { return store.TimeInRange(t) }
-
-func encTime(t time.Time) int64 {
-	if t.IsZero() {
-		return zeroNanos
-	}
-	return t.UnixNano()
-}
-
-func decTime(n int64) time.Time {
-	if n == zeroNanos {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+// Times are kept as Unix nanoseconds (package nanos); the zero time as
+// NULL (or nanos.Zero where a column cannot be NULL). Times must lie
+// between the years 1678 and 2262 (store.TimeInRange).
 
 // nullTime is a nullable time column's value.
 func nullTime(t time.Time) any {

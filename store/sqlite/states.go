@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
 // refShift splits an account's ref: the workflow's wid above it, a
@@ -334,7 +335,7 @@ func putIntents(ctx context.Context, t wtx, wid int64, intents []store.Intent, n
 			in := &intents[j]
 			start := len(buf)
 			buf = appendIntent(buf, in, names)
-			return append(args, wid, in.Key, base+int64(j)+1, in.Account, encTime(in.Created), buf[start:len(buf):len(buf)])
+			return append(args, wid, in.Key, base+int64(j)+1, in.Account, nanos.Of(in.Created), buf[start:len(buf):len(buf)])
 		})
 }
 
@@ -754,7 +755,7 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 						if r.node, r.entry, r.attempts, r.items, err = decodeIntentHead(blob); err != nil {
 							return err
 						}
-						r.in.Entry, r.in.Attempts, r.in.Created = uint32(r.entry), int(r.attempts), decTime(created)
+						r.in.Entry, r.in.Attempts, r.in.Created = uint32(r.entry), int(r.attempts), nanos.Time(created)
 						need = max(need, int64(r.node))
 						byKey[r.in.Key] = r
 						return nil

@@ -24,7 +24,7 @@ func (s *Store) PutWorkflow(ctx context.Context, w store.Workflow, expect uint64
 	if w.ID == "" {
 		return 0, invalid("workflow: empty id")
 	}
-	if !timeOK(w.CreatedAt) || !timeOK(w.UpdatedAt) {
+	if !store.TimeInRange(w.CreatedAt) || !store.TimeInRange(w.UpdatedAt) {
 		return 0, invalid("workflow %q: time out of range", w.ID)
 	}
 	var rev int64
@@ -201,7 +201,7 @@ func (s *Store) PutVersion(ctx context.Context, v store.Version) error {
 	if v.Workflow == "" || v.Number < 1 {
 		return invalid("version: workflow %q number %d", v.Workflow, v.Number)
 	}
-	if !timeOK(v.CreatedAt) {
+	if !store.TimeInRange(v.CreatedAt) {
 		return invalid("version: time out of range")
 	}
 	err := s.write(ctx, func(t wtx) error {
