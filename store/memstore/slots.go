@@ -242,7 +242,7 @@ type intentRec struct {
 	items         []store.Item // nil when single
 	oneErr        string
 	attempts      int
-	created       int64 // Unix nanoseconds (encTime)
+	created       int64 // Unix nanoseconds (nanos.Of)
 	seq           uint64
 	entry         uint32
 	oneStatus     store.ItemStatus
