@@ -395,11 +395,21 @@ func (w *wfState) valid(i uint64) bool {
 	return i <= math.MaxUint32 && uint32(i)>>wShardBits < w.shards[i&wShardMask].slots.n
 }
 
-// add allocates a slot in shard k and returns its global number.
+// add allocates a slot in shard k and returns its global number. The
+// caller publishes the shard's new size before its reservation ends.
 func (sh *wshard) add(k int) uint32 {
-	g := sh.slots.add()<<wShardBits | uint32(k)
-	sh.used.Store(uint64(sh.slots.n)<<32 | uint64(len(sh.ids.chunks)))
-	return g
+	return sh.slots.add()<<wShardBits | uint32(k)
+}
+
+// publish records the shard's size for reserve. Writers call it once per
+// shard they grew, holding the shard's lock and, in Apply, before their
+// reservation ends: until then the reservation covers the growth, so that
+// one atomic store per shard and batch replaces one per new account (whose
+// cache line the other cores' reserve calls would keep pulling away).
+func (sh *wshard) publish() {
+	if u := uint64(sh.slots.n)<<32 | uint64(len(sh.ids.chunks)); sh.used.Load() != u {
+		sh.used.Store(u)
+	}
 }
 
 // Capacity: a shard holds fewer than maxShardSlots slots (a global slot
@@ -477,12 +487,12 @@ func (w *wfState) hasID(i uint32, id string) bool {
 	return int(sl.idLen) == len(id) && string(sh.ids.bytes(sl.idRef, sl.idLen)) == id
 }
 
-// setID stores id as slot i's account id.
+// setID stores id as slot i's account id. The caller publishes the
+// shard's size (see wshard.publish).
 func (w *wfState) setID(i uint32, id string) {
 	sh := w.sh(i)
 	sl := sh.slots.at(i >> wShardBits)
 	sl.idRef, sl.idLen = sh.ids.add(id), uint16(len(id))
-	sh.used.Store(uint64(sh.slots.n)<<32 | uint64(len(sh.ids.chunks)))
 }
 
 // decode fills st from slot i, using steps as the path's backing array.

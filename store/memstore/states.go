@@ -566,6 +566,7 @@ func (w *wfState) applyShards(b *store.Batch, a *applyScratch) {
 		for _, i := range res {
 			delete(sh.intents, b.Resolved[i])
 		}
+		sh.publish()
 		sh.mu.Unlock()
 	}
 	// States whose stale Ref sent them to another shard are written last,
@@ -582,6 +583,7 @@ func (w *wfState) applyShards(b *store.Batch, a *applyScratch) {
 		sh := &w.shards[k]
 		sh.mu.Lock()
 		w.put(sh, k, &states[i], i, a)
+		sh.publish()
 		sh.mu.Unlock()
 	}
 	if a.nfresh > 0 { // new slots join the scan order in batch order
@@ -837,6 +839,7 @@ func (w *wfState) forget(id string) {
 		hid := store.HashID(id)
 		*sl = slot{status: uint8(store.StatusForgotten), entry: sl.entry}
 		w.setID(i, hid)
+		sh.publish()
 		if sh.tombs == nil {
 			sh.tombs = make(map[string]uint32)
 		}
