@@ -635,6 +635,9 @@ type chunk struct {
 
 	waiting   int64 // dirty-free waiting accounts seen, flushed by apply
 	auditDrop int64
+	auditLeft int64 // audit budget taken from the run and not yet used (see auditBlock)
+	wakeAt    time.Time
+	wakeStr   string // wakeAt formatted for audit rows
 
 	runner eval.Runner
 	env    eval.Env
@@ -715,8 +718,10 @@ func (c *chunk) release() {
 	c.inArena, c.itemArena, c.ids = c.inArena[:0], c.itemArena[:0], c.ids[:0]
 	c.states, c.owners, c.scratch, c.fresh = c.states[:0], c.owners[:0], c.scratch[:0], c.fresh[:0]
 	c.epath = c.epath[:0]
+	c.giveAudit() // a chunk that failed before its apply
 	c.waiting, c.auditDrop = 0, 0
 	c.env = eval.Env{}
+	c.wakeAt, c.wakeStr = time.Time{}, ""
 	clear(c.records)
 	clear(c.written)
 	clear(c.reserved)
@@ -863,17 +868,48 @@ func (c *chunk) arrive(it *item, i int) {
 
 // auditing reports whether the run's audit budget has room left; callers
 // whose detail costs something to build ask first.
-func (c *chunk) auditing() bool { return c.rs.auditLeft.Load() > 0 }
+func (c *chunk) auditing() bool { return c.auditLeft > 0 || c.rs.auditLeft.Load() > 0 }
+
+// auditBlock is how much of the run's audit budget a chunk takes at once:
+// one atomic operation on the shared counter per block instead of per row.
+// A chunk gives back what it did not use at its next apply, so that a run
+// keeps at most Retention.AuditRows rows; while one chunk holds part of the
+// budget, another may drop rows that the first then gives back unused.
+const auditBlock = 64
 
 func (c *chunk) auditRow(it *item, event, detail string) {
-	// Once the budget is spent (the common case in a big run), a load
-	// rather than a read-modify-write keeps the shared counter's cache
-	// line from bouncing between cores.
-	if c.rs.auditLeft.Load() <= 0 || c.rs.auditLeft.Add(-1) < 0 {
+	if c.auditLeft == 0 && !c.takeAudit() {
 		c.auditDrop++
 		return
 	}
+	c.auditLeft--
 	c.audit = append(c.audit, store.AuditRow{Run: c.rs.runID, Account: it.st.Account, Node: c.rs.p.nodes[it.node].id, Event: event, Detail: detail, At: c.rs.now})
+}
+
+// takeAudit takes a block of the run's audit budget, reporting false
+// when it is spent. Once it is (the common case in a big run), a load
+// rather than a read-modify-write keeps the shared counter's cache line
+// from bouncing between cores.
+func (c *chunk) takeAudit() bool {
+	for {
+		left := c.rs.auditLeft.Load()
+		if left <= 0 {
+			return false
+		}
+		n := min(left, auditBlock)
+		if c.rs.auditLeft.CompareAndSwap(left, left-n) {
+			c.auditLeft = n
+			return true
+		}
+	}
+}
+
+// giveAudit returns the chunk's unused audit budget to the run.
+func (c *chunk) giveAudit() {
+	if c.auditLeft > 0 {
+		c.rs.auditLeft.Add(c.auditLeft)
+		c.auditLeft = 0
+	}
 }
 
 // move sends it out of its node by output out.
@@ -1076,6 +1112,7 @@ func (c *chunk) apply(ctx context.Context) error {
 	if c.auditDrop > 0 {
 		c.rs.auditDrop.Add(c.auditDrop)
 	}
+	c.giveAudit()
 	c.waiting, c.auditDrop = 0, 0
 	return nil
 }
@@ -1105,6 +1142,7 @@ func (c *chunk) applyDry() error {
 	if c.waiting > 0 {
 		c.rs.waitingEnd.Add(c.waiting)
 	}
+	c.giveAudit()
 	c.waiting, c.auditDrop = 0, 0
 	return nil
 }
@@ -1305,7 +1343,12 @@ func (c *chunk) park(it *item) {
 		it.st.Status = store.StatusWaiting
 		it.dirty = true
 		if c.auditing() {
-			c.auditRow(it, "waiting", it.st.WakeAt.UTC().Format(time.RFC3339))
+			// A run's waiting accounts mostly share a wake time: format
+			// each distinct one once.
+			if !c.wakeAt.Equal(it.st.WakeAt) || c.wakeStr == "" {
+				c.wakeAt, c.wakeStr = it.st.WakeAt, it.st.WakeAt.UTC().Format(time.RFC3339)
+			}
+			c.auditRow(it, "waiting", c.wakeStr)
 		} else {
 			c.auditDrop++
 		}

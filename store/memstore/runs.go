@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"time"
+	"unsafe"
 
 	"github.com/playgraph/playgraph/store"
 	"github.com/playgraph/playgraph/store/internal/nanos"
@@ -25,6 +26,13 @@ type auditLog struct {
 	n      int
 	names  []string
 	ids    map[string]uint32
+	cache  [32]auditName // by string data pointer and length (see names)
+}
+
+type auditName struct {
+	p   *byte
+	n   int
+	idx uint32
 }
 
 const auditChunk = 1024
@@ -37,12 +45,20 @@ func (l *auditLog) name(s string) uint32 {
 	if s == "" {
 		return 0
 	}
-	if i, ok := l.ids[s]; ok {
-		return i
+	// A run's rows name its graph's nodes and a few event kinds, passed
+	// as the same strings again and again: most look-ups skip the map.
+	p := unsafe.StringData(s)
+	c := &l.cache[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(s)))%uintptr(len(l.cache))]
+	if c.p == p && c.n == len(s) {
+		return c.idx
 	}
-	i := uint32(len(l.names))
-	l.names = append(l.names, s)
-	l.ids[s] = i
+	i, ok := l.ids[s]
+	if !ok {
+		i = uint32(len(l.names))
+		l.names = append(l.names, s)
+		l.ids[s] = i
+	}
+	*c = auditName{p, len(s), i}
 	return i
 }
 
