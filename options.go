@@ -106,7 +106,7 @@ type Retention struct {
 	// only.
 	MaxAge time.Duration
 	// AuditRows is the most audit rows one run keeps; rows beyond are
-	// counted but not stored. Default 100000.
+	// counted (RunReport.AuditDropped) but not stored. Default 100000.
 	AuditRows int
 }
 

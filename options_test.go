@@ -100,6 +100,36 @@ func TestRetention(t *testing.T) {
 	assert.Len(t, rows, 3, "audit rows kept under the bound")
 }
 
+// TestAuditBudgetConcurrent runs many small batches at once under audit
+// budgets below, at and above what the run writes: every row is either
+// kept or counted as dropped, and no more than the budget is kept.
+func TestAuditBudgetConcurrent(t *testing.T) {
+	ctx := context.Background()
+	accts := competitorAccounts(600)
+	run := func(rows int) (kept int, rep playgraph.RunReport) {
+		e, wf, _, _, _ := engineWith(t, func(o *playgraph.Options) {
+			o.BatchSize, o.Concurrency = 7, 4
+			o.Retention = playgraph.Retention{AuditRows: rows}
+		}, accts...)
+		rep, err := e.Run(ctx, admin, wf)
+		require.NoError(t, err)
+		got, err := e.Audit(ctx, viewer, rep.ID, 0, 1_000_000)
+		require.NoError(t, err)
+		return len(got), rep
+	}
+	total, rep := run(1_000_000)
+	require.Zero(t, rep.AuditDropped)
+	require.Greater(t, total, 3*len(accts), "every account enters, takes a branch and moves on")
+	for _, budget := range []int{1, 50, 1000, total - 1, total, total + 1} {
+		kept, rep := run(budget)
+		assert.LessOrEqual(t, kept, budget, "budget %d", budget)
+		assert.Equal(t, int64(total), int64(kept)+rep.AuditDropped, "budget %d: kept + dropped", budget)
+		if budget >= total {
+			assert.Equal(t, total, kept, "budget %d covers every row", budget)
+		}
+	}
+}
+
 func TestEngagementConnectorPolledAtRunStart(t *testing.T) {
 	ctx := context.Background()
 	e, wf, sep, li, clk := engineWith(t, nil, &audience.Account{ID: "a", ResearchedCompetitors: []string{"globex"}})

@@ -44,6 +44,10 @@ type RunReport struct {
 	Published []string
 	// Err says why a failed run failed.
 	Err string
+	// AuditDropped counts the audit rows the run did not keep because it
+	// had reached Retention.AuditRows. Like Failures, it is filled in the
+	// report Run returns, not in run history.
+	AuditDropped int64
 }
 
 // Duration is how long the run took on the engine's clock.
@@ -170,6 +174,7 @@ func (e *Engine) runOnly(ctx context.Context, w store.Workflow, actorID, only st
 	rs.mu.Lock()
 	rep.Failures = slices.Clone(rs.typed)
 	rs.mu.Unlock()
+	rep.AuditDropped = rs.auditDrop.Load()
 	if f := e.o.Observer.RunFinished; f != nil {
 		f(bg, rep)
 	}
@@ -635,7 +640,6 @@ type chunk struct {
 
 	waiting   int64 // dirty-free waiting accounts seen, flushed by apply
 	auditDrop int64
-	auditLeft int64 // audit budget taken from the run and not yet used (see auditBlock)
 	wakeAt    time.Time
 	wakeStr   string // wakeAt formatted for audit rows
 
@@ -718,7 +722,6 @@ func (c *chunk) release() {
 	c.inArena, c.itemArena, c.ids = c.inArena[:0], c.itemArena[:0], c.ids[:0]
 	c.states, c.owners, c.scratch, c.fresh = c.states[:0], c.owners[:0], c.scratch[:0], c.fresh[:0]
 	c.epath = c.epath[:0]
-	c.giveAudit() // a chunk that failed before its apply
 	c.waiting, c.auditDrop = 0, 0
 	c.env = eval.Env{}
 	c.wakeAt, c.wakeStr = time.Time{}, ""
@@ -868,48 +871,20 @@ func (c *chunk) arrive(it *item, i int) {
 
 // auditing reports whether the run's audit budget has room left; callers
 // whose detail costs something to build ask first.
-func (c *chunk) auditing() bool { return c.auditLeft > 0 || c.rs.auditLeft.Load() > 0 }
+func (c *chunk) auditing() bool { return c.rs.auditLeft.Load() > 0 }
 
-// auditBlock is how much of the run's audit budget a chunk takes at once:
-// one atomic operation on the shared counter per block instead of per row.
-// A chunk gives back what it did not use at its next apply, so that a run
-// keeps at most Retention.AuditRows rows; while one chunk holds part of the
-// budget, another may drop rows that the first then gives back unused.
-const auditBlock = 64
-
+// auditRow adds a row to the chunk's next apply while the run's audit
+// budget lasts, and counts it as dropped after. The budget is taken one row
+// at a time, so that a run keeps exactly min(rows, Retention.AuditRows).
 func (c *chunk) auditRow(it *item, event, detail string) {
-	if c.auditLeft == 0 && !c.takeAudit() {
+	// Once the budget is spent (the common case in a big run), a load
+	// rather than a read-modify-write keeps the shared counter's cache
+	// line from bouncing between cores.
+	if c.rs.auditLeft.Load() <= 0 || c.rs.auditLeft.Add(-1) < 0 {
 		c.auditDrop++
 		return
 	}
-	c.auditLeft--
 	c.audit = append(c.audit, store.AuditRow{Run: c.rs.runID, Account: it.st.Account, Node: c.rs.p.nodes[it.node].id, Event: event, Detail: detail, At: c.rs.now})
-}
-
-// takeAudit takes a block of the run's audit budget, reporting false
-// when it is spent. Once it is (the common case in a big run), a load
-// rather than a read-modify-write keeps the shared counter's cache line
-// from bouncing between cores.
-func (c *chunk) takeAudit() bool {
-	for {
-		left := c.rs.auditLeft.Load()
-		if left <= 0 {
-			return false
-		}
-		n := min(left, auditBlock)
-		if c.rs.auditLeft.CompareAndSwap(left, left-n) {
-			c.auditLeft = n
-			return true
-		}
-	}
-}
-
-// giveAudit returns the chunk's unused audit budget to the run.
-func (c *chunk) giveAudit() {
-	if c.auditLeft > 0 {
-		c.rs.auditLeft.Add(c.auditLeft)
-		c.auditLeft = 0
-	}
 }
 
 // move sends it out of its node by output out.
@@ -1112,7 +1087,6 @@ func (c *chunk) apply(ctx context.Context) error {
 	if c.auditDrop > 0 {
 		c.rs.auditDrop.Add(c.auditDrop)
 	}
-	c.giveAudit()
 	c.waiting, c.auditDrop = 0, 0
 	return nil
 }
@@ -1142,7 +1116,6 @@ func (c *chunk) applyDry() error {
 	if c.waiting > 0 {
 		c.rs.waitingEnd.Add(c.waiting)
 	}
-	c.giveAudit()
 	c.waiting, c.auditDrop = 0, 0
 	return nil
 }
