@@ -2,6 +2,7 @@ package playgraph_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/playgraph/playgraph/internal/clock"
 	"github.com/playgraph/playgraph/internal/plays"
 	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/memstore"
 )
 
 // engineWith builds the competitor research world with extra options.
@@ -128,6 +130,58 @@ func TestAuditBudgetConcurrent(t *testing.T) {
 			assert.Equal(t, total, kept, "budget %d covers every row", budget)
 		}
 	}
+}
+
+// applyFailStore fails every Apply after the first ok ones, and counts
+// the calls.
+type applyFailStore struct {
+	*memstore.Store
+	mu    sync.Mutex
+	ok    int
+	calls int
+}
+
+func (s *applyFailStore) Apply(ctx context.Context, workflowID string, b *store.Batch) error {
+	s.mu.Lock()
+	s.calls++
+	fail := s.calls > s.ok
+	s.mu.Unlock()
+	if fail {
+		return errors.New("injected Apply failure")
+	}
+	return s.Store.Apply(ctx, workflowID, b)
+}
+
+// TestAuditDroppedOnFailedRun fails a one-batch run's last write, made
+// after every node has been walked: the audit rows that could not be
+// written are counted as dropped, so that kept plus dropped still adds up
+// to every row the run made.
+func TestAuditDroppedOnFailedRun(t *testing.T) {
+	ctx := context.Background()
+	accts := competitorAccounts(20)
+	run := func(okApplies int) (kept, calls int, rep playgraph.RunReport, err error) {
+		st := &applyFailStore{Store: memstore.New(), ok: okApplies}
+		e, wf, _, _, _ := engineWith(t, func(o *playgraph.Options) {
+			o.Store = st
+			o.BatchSize, o.Concurrency = 100, 1 // one batch: the same rows every time
+		}, accts...)
+		st.mu.Lock()
+		st.calls = 0 // count the run's writes only
+		st.mu.Unlock()
+		rep, err = e.Run(ctx, admin, wf)
+		rows, aerr := e.Audit(ctx, viewer, rep.ID, 0, 1_000_000)
+		require.NoError(t, aerr)
+		return len(rows), st.calls, rep, err
+	}
+	total, calls, rep, err := run(1_000_000)
+	require.NoError(t, err)
+	require.Zero(t, rep.AuditDropped)
+	require.GreaterOrEqual(t, calls, 2, "a write before the sends and one at the end")
+	kept, _, rep, err := run(calls - 1)
+	require.Error(t, err, "the batch's last write fails")
+	assert.Positive(t, rep.AuditDropped, "the failed write's rows are counted")
+	assert.Less(t, kept, total)
+	assert.Equal(t, total, kept+int(rep.AuditDropped))
 }
 
 func TestEngagementConnectorPolledAtRunStart(t *testing.T) {

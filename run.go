@@ -691,6 +691,11 @@ func (rs *runState) newChunk(n int) *chunk {
 // release clears c (so that the pool keeps no account alive) and returns
 // it to the pool.
 func (c *chunk) release() {
+	// A chunk that failed before its apply: the rows it had taken budget
+	// for are not stored, and count as dropped with the ones it dropped.
+	if d := c.auditDrop + int64(len(c.audit)); d > 0 && c.rs != nil {
+		c.rs.auditDrop.Add(d)
+	}
 	clear(c.backing)
 	clear(c.items[:cap(c.items)])
 	c.items = c.items[:0]

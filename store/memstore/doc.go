@@ -28,7 +28,9 @@
 // about 2³² accounts and 16 GiB of account ids (far beyond what a process
 // holds at about 100 bytes per account). An Apply beyond any of these is
 // [store.ErrInvalid] and writes nothing (a refused batch's names and times
-// are not kept either).
+// are not kept either); so is a [Store.Forget] whose tombstone (the hashed
+// id, 32 bytes, written in the id's place when the id is at least as long)
+// finds no room in its shard's id arena.
 //
 // # Pending intents
 //

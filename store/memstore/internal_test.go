@@ -250,6 +250,73 @@ func TestForgetErasesIDBytes(t *testing.T) {
 	}
 }
 
+// TestForgetTombstoneIDs forgets a short id (its hash needs new arena
+// room) and a long one (the hash takes the id's place): both tombstones
+// name HashID(id), and both accounts can enter again.
+func TestForgetTombstoneIDs(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	short, long := "a", strings.Repeat("long-account-id-", 4)
+	if err := s.Apply(ctx, "wf", &store.Batch{States: []store.AccountState{state(short, "n", 1), state(long, "n", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{short, long} {
+		if err := s.Forget(ctx, "wf", id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for st, err := range s.ScanStates(ctx, "wf", store.StatusForgotten) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, st.Account)
+	}
+	want := []string{store.HashID(short), store.HashID(long)}
+	if !slices.Equal(got, want) {
+		t.Fatalf("tombstones = %v, want %v", got, want)
+	}
+	if err := s.Apply(ctx, "wf", &store.Batch{States: []store.AccountState{state(short, "m", 1), state(long, "m", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	sts, err := s.GetStates(ctx, "wf", []string{short, long})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, st := range sts {
+		if st.Status != store.StatusWaiting || st.Node != "m" || st.Account != []string{short, long}[i] {
+			t.Fatalf("state %d after re-entry = %+v", i, st)
+		}
+	}
+}
+
+// TestForgetFullArena forgets an account whose hashed id does not fit in
+// place when its shard's arena has no room: Forget fails with ErrInvalid
+// and the account's state is untouched.
+func TestForgetFullArena(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	if err := s.Apply(ctx, "wf", &store.Batch{States: []store.AccountState{state("a", "n", 1)}}); err != nil {
+		t.Fatal(err)
+	}
+	w := s.wf("wf")
+	sh := &w.shards[s.wf("wf").index.hash("a")&wShardMask]
+	real := sh.ids.chunks
+	sh.ids.chunks = append(slices.Clip(real), make([][]byte, maxArenaChunks-len(real))...)
+	err := s.Forget(ctx, "wf", "a")
+	sh.ids.chunks = real
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("Forget with a full arena: %v, want ErrInvalid", err)
+	}
+	sts, err := s.GetStates(ctx, "wf", []string{"a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sts[0].Status != store.StatusWaiting || sts[0].Node != "n" {
+		t.Fatalf("state after a refused Forget = %+v", sts[0])
+	}
+}
+
 func TestDeleteWorkflowClearsEverything(t *testing.T) {
 	ctx := context.Background()
 	s := New()

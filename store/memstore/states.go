@@ -815,18 +815,28 @@ func (s *Store) Forget(ctx context.Context, workflowID, accountID string) error 
 	if w := s.rlockWF(workflowID); w != nil {
 		w.mu.Unlock()
 		w = s.lockWF(workflowID)
-		w.forget(accountID)
+		err := w.forget(accountID)
 		w.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 	s.forgetEvents(accountID)
 	return s.ForgetPurchased(ctx, workflowID, accountID, "")
 }
 
-func (w *wfState) forget(id string) {
+func (w *wfState) forget(id string) error {
 	h := w.index.hash(id)
 	if i, ok := w.index.lookup(h, id, w); ok {
 		sh := w.sh(i)
 		sl := w.at(i)
+		hid := store.HashID(id)
+		// The hashed id takes the id's place when it fits, and otherwise
+		// needs room in the shard's arena (checked before any change).
+		inPlace := len(hid) <= int(sl.idLen)
+		if !inPlace && len(sh.ids.chunks) >= maxArenaChunks {
+			return invalid("workflow's shard has no room left for the tombstone of %q", id)
+		}
 		sh.count(sl.node, sl.status, -1)
 		w.index.remove(h, i)
 		if sl.reason == reasonSide {
@@ -835,11 +845,17 @@ func (w *wfState) forget(id string) {
 		if int(sl.pathLen) > inlineSteps {
 			delete(sh.overflow, i)
 		}
-		clear(w.idBytes(i)) // no copy of the id stays behind
-		hid := store.HashID(id)
+		old := w.idBytes(i)
+		clear(old) // no copy of the id stays behind
+		ref := sl.idRef
 		*sl = slot{status: uint8(store.StatusForgotten), entry: sl.entry}
-		w.setID(i, hid)
-		sh.publish()
+		if inPlace {
+			copy(old, hid)
+			sl.idRef, sl.idLen = ref, uint16(len(hid))
+		} else {
+			w.setID(i, hid)
+			sh.publish()
+		}
 		if sh.tombs == nil {
 			sh.tombs = make(map[string]uint32)
 		}
@@ -859,6 +875,7 @@ func (w *wfState) forget(id string) {
 	for _, r := range w.runs {
 		r.Errors = slices.DeleteFunc(r.Errors, func(e store.RunError) bool { return e.Account == id })
 	}
+	return nil
 }
 
 // laterInBatch reports whether a state after states[i] names its account.
