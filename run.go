@@ -710,11 +710,16 @@ func (c *chunk) release() {
 	for _, p := range c.paths {
 		clear(p)
 	}
-	clear(c.audit[:cap(c.audit)])
-	clear(c.intents[:cap(c.intents)])
-	clear(c.resolve[:cap(c.resolve)])
-	clear(c.inArena[:cap(c.inArena)])
-	clear(c.itemArena[:cap(c.itemArena)])
+	// Past their length these are zero already: apply clears the audit
+	// rows, intents and resolved keys it wrote before it truncates them,
+	// and only release truncates the arenas. Clearing their whole capacity
+	// would cost a pass over hundreds of kilobytes per chunk once the
+	// audit budget's early chunks have grown the audit buffer.
+	clear(c.audit)
+	clear(c.intents)
+	clear(c.resolve)
+	clear(c.inArena)
+	clear(c.itemArena)
 	clear(c.ids[:cap(c.ids)])
 	clear(c.states[:cap(c.states)])
 	clear(c.owners[:cap(c.owners)])
@@ -1075,6 +1080,7 @@ func (c *chunk) apply(ctx context.Context) error {
 	}
 	// The store copied what it keeps: the buffers are reused.
 	clear(c.intents)
+	clear(c.resolve)
 	clear(c.audit)
 	c.intents, c.resolve, c.audit = c.intents[:0], c.resolve[:0], c.audit[:0]
 	c.rs.mu.Lock()
@@ -1107,6 +1113,7 @@ func (c *chunk) applyDry() error {
 		}
 	}
 	clear(c.intents)
+	clear(c.resolve)
 	clear(c.audit)
 	c.intents, c.resolve, c.audit = c.intents[:0], c.resolve[:0], c.audit[:0]
 	c.rs.mu.Lock()
