@@ -290,18 +290,33 @@ func (w *wfState) intern(workflowID string, states []store.AccountState, a *appl
 	tm, toff := a.tm[:0], a.toff[:0]
 	defer func() { a.sc, a.off, a.rsn, a.tm, a.toff = sc, off, rsn, tm, toff }()
 	ok := true
-	var prev []store.Step // the previous state's path
-	var po, pt int        // its first entries in sc and tm
+	var prev *store.AccountState // the previous state
+	var po, pt int               // its first entries in sc and tm
 	for i := range states {
 		st := &states[i]
 		o, t := len(sc), len(tm)
 		off = append(off, int32(o))
 		toff = append(toff, int32(t))
 		sc = append(sc, w.internName(a, st.Node, &ok))
-		tm = append(tm, w.internTime(a, st.EnteredAt, &ok), w.internTime(a, st.WakeAt, &ok))
+		// A batch's states mostly share their times: reuse what the
+		// previous state interned.
+		if prev != nil && st.EnteredAt == prev.EnteredAt {
+			tm = append(tm, tm[pt])
+		} else {
+			tm = append(tm, w.internTime(a, st.EnteredAt, &ok))
+		}
+		if prev != nil && st.WakeAt == prev.WakeAt {
+			tm = append(tm, tm[pt+1])
+		} else {
+			tm = append(tm, w.internTime(a, st.WakeAt, &ok))
+		}
+		var prevPath []store.Step
+		if prev != nil {
+			prevPath = prev.Path
+		}
 		for k := range st.Path {
 			p := &st.Path[k]
-			if k < len(prev) && sameStep(p, &prev[k]) {
+			if k < len(prevPath) && sameStep(p, &prevPath[k]) {
 				// A batch's states mostly walked the same nodes at the
 				// same times: reuse what the previous state interned.
 				sc = append(sc, sc[po+1+2*k], sc[po+2+2*k])
@@ -311,13 +326,13 @@ func (w *wfState) intern(workflowID string, states []store.AccountState, a *appl
 			sc = append(sc, w.internName(a, p.Node, &ok), w.internName(a, p.Out, &ok))
 			tm = append(tm, w.internTime(a, p.At, &ok))
 		}
-		prev, po, pt = st.Path, o, t
 		if !ok {
 			w.unintern(a)
 			return invalid("workflow %q: more than %d distinct node and path names, or more than %d distinct times",
 				workflowID, math.MaxUint16, uint32(math.MaxUint32))
 		}
 		rsn = append(rsn, w.internReason(a, st.Reason))
+		prev, po, pt = st, o, t
 	}
 	return nil
 }
