@@ -19,7 +19,8 @@
 // chunk grows by copying up to 256 slots) that are never copied or moved
 // afterwards, so a big entry run grows the heap by small allocations.
 // Account ids are found through a sharded open-addressing index (256
-// shards) that stores only a hash tag and the slot number;
+// shards, each table in chunks of at most 16 KiB too) that stores only a
+// hash tag and the slot number;
 // [store.AccountState.Ref] is the slot number + 1, and [Store.Apply] uses
 // it, when it matches the account id, to skip the index.
 //

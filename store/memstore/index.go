@@ -25,10 +25,34 @@ type idIndex struct {
 	shards [indexShards]idShard
 }
 
+// idShard is one open-addressing table. Its entries live in chunks of at
+// most idxChunk entries (16 KiB), so that growing a big table allocates
+// small objects, which the runtime serves from spans it keeps, rather than
+// one large object per table, which comes from (and goes back to) the page
+// heap: at 5M accounts a table is 256 KiB, and large allocations cost page
+// faults and synchronous scavenging while the heap grows.
 type idShard struct {
-	entries []uint64
-	n       int
+	chunks [][]uint64 // size entries in all (a power of two), or none
+	mask   uint32     // size - 1
+	n      int
 }
+
+const (
+	idxChunkBits = 11
+	idxChunk     = 1 << idxChunkBits
+	idxChunkMask = idxChunk - 1
+)
+
+// size is the table's number of entries (0 before the first insert).
+func (s *idShard) size() int {
+	if s.chunks == nil {
+		return 0
+	}
+	return int(s.mask) + 1
+}
+
+// at returns entry i (i <= mask).
+func (s *idShard) at(i uint32) *uint64 { return &s.chunks[i>>idxChunkBits][i&idxChunkMask] }
 
 func newIDIndex() *idIndex { return &idIndex{seed: maphash.MakeSeed()} }
 
@@ -48,9 +72,9 @@ func (x *idIndex) lookup(h uint64, id string, w *wfState) (uint32, bool) {
 	if s.n == 0 {
 		return 0, false
 	}
-	mask := uint32(len(s.entries) - 1)
+	mask := s.mask
 	for i := tag & mask; ; i = (i + 1) & mask {
-		e := s.entries[i]
+		e := *s.at(i)
 		if e == 0 {
 			return 0, false
 		}
@@ -67,7 +91,7 @@ func (x *idIndex) lookup(h uint64, id string, w *wfState) (uint32, bool) {
 func (x *idIndex) insert(h uint64, slot uint32) {
 	si, tag := split(h)
 	s := &x.shards[si]
-	if (s.n+1)*4 > len(s.entries)*3 {
+	if (s.n+1)*4 > s.size()*3 {
 		s.grow()
 	}
 	s.put(uint64(tag)<<32 | uint64(slot+1))
@@ -75,24 +99,27 @@ func (x *idIndex) insert(h uint64, slot uint32) {
 }
 
 func (s *idShard) put(e uint64) {
-	mask := uint32(len(s.entries) - 1)
+	mask := s.mask
 	i := uint32(e>>32) & mask
-	for s.entries[i] != 0 {
+	for *s.at(i) != 0 {
 		i = (i + 1) & mask
 	}
-	s.entries[i] = e
+	*s.at(i) = e
 }
 
 func (s *idShard) grow() {
-	old := s.entries
-	size := 2 * len(old)
-	if size < indexMinSize {
-		size = indexMinSize
+	old := s.chunks
+	size := max(2*s.size(), indexMinSize)
+	s.chunks = make([][]uint64, (size+idxChunk-1)/idxChunk)
+	for c := range s.chunks {
+		s.chunks[c] = make([]uint64, min(size, idxChunk))
 	}
-	s.entries = make([]uint64, size)
-	for _, e := range old {
-		if e != 0 {
-			s.put(e)
+	s.mask = uint32(size - 1)
+	for _, ch := range old {
+		for _, e := range ch {
+			if e != 0 {
+				s.put(e)
+			}
 		}
 	}
 }
@@ -105,11 +132,11 @@ func (x *idIndex) remove(h uint64, slot uint32) {
 	if s.n == 0 {
 		return
 	}
-	mask := uint32(len(s.entries) - 1)
+	mask := s.mask
 	want := uint64(tag)<<32 | uint64(slot+1)
 	i := tag & mask
 	for {
-		e := s.entries[i]
+		e := *s.at(i)
 		if e == 0 {
 			return
 		}
@@ -118,15 +145,15 @@ func (x *idIndex) remove(h uint64, slot uint32) {
 		}
 		i = (i + 1) & mask
 	}
-	s.entries[i] = 0
+	*s.at(i) = 0
 	s.n--
-	for j := (i + 1) & mask; s.entries[j] != 0; j = (j + 1) & mask {
-		home := uint32(s.entries[j]>>32) & mask
+	for j := (i + 1) & mask; *s.at(j) != 0; j = (j + 1) & mask {
+		home := uint32(*s.at(j)>>32) & mask
 		// Move entry j into the hole at i unless its home lies cyclically
 		// in (i, j].
 		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
-			s.entries[i] = s.entries[j]
-			s.entries[j] = 0
+			*s.at(i) = *s.at(j)
+			*s.at(j) = 0
 			i = j
 		}
 	}
@@ -136,7 +163,7 @@ func (x *idIndex) remove(h uint64, slot uint32) {
 func (x *idIndex) bytes() int {
 	n := 0
 	for i := range x.shards {
-		n += 8 * len(x.shards[i].entries)
+		n += 8 * x.shards[i].size()
 	}
 	return n
 }
@@ -157,7 +184,7 @@ func (w *wfState) lookupMany(ids []string, found []uint32) {
 		found[k] = noSlot
 		si, tag := split(h)
 		if s := &x.shards[si]; s.n > 0 {
-			e := s.entries[tag&uint32(len(s.entries)-1)]
+			e := *s.at(tag & s.mask)
 			if uint32(e>>32) == tag {
 				found[k] = uint32(e) - 1
 			}

@@ -655,8 +655,8 @@ func (w *wfState) prefetch(k int, states []store.AccountState, grp []int32, a *a
 			}
 		}
 		si, tag := split(a.hs[i])
-		if s := &w.index.shards[si]; len(s.entries) > 0 {
-			sink += s.entries[tag&uint32(len(s.entries)-1)]
+		if s := &w.index.shards[si]; s.n > 0 {
+			sink += *s.at(tag & s.mask)
 		}
 	}
 	a.sink += sink // keeps the touches above
