@@ -55,6 +55,7 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 			in := &c.inArena[len(c.inArena)-1]
 			c.newIntent(pn, it, in)
 			if len(in.Items) == 0 {
+				*in = store.Intent{} // release clears the arena to its length only
 				c.inArena = c.inArena[:len(c.inArena)-1]
 				c.auditRow(it, "skipped", "no contact matches the persona")
 				c.move(it, 0)

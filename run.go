@@ -649,6 +649,10 @@ type chunk struct {
 
 var chunkPool = sync.Pool{New: func() any { return new(chunk) }}
 
+// releaseCheck, when a test sets it, sees every chunk release is about to
+// clear (see release).
+var releaseCheck func(*chunk)
+
 // newPaths returns per-node, per-output path counters for p.
 func newPaths(p *plan) [][]int {
 	paths := make([][]int, len(p.nodes))
@@ -712,9 +716,12 @@ func (c *chunk) release() {
 	}
 	// Past their length these are zero already: apply clears the audit
 	// rows, intents and resolved keys it wrote before it truncates them,
-	// and only release truncates the arenas. Clearing their whole capacity
-	// would cost a pass over hundreds of kilobytes per chunk once the
-	// audit budget's early chunks have grown the audit buffer.
+	// and act zeroes an arena intent it takes back. Clearing their whole
+	// capacity would cost a pass over hundreds of kilobytes per chunk once
+	// the audit budget's early chunks have grown the audit buffer.
+	if releaseCheck != nil {
+		releaseCheck(c)
+	}
 	clear(c.audit)
 	clear(c.intents)
 	clear(c.resolve)
