@@ -44,9 +44,10 @@ type RunReport struct {
 	Published []string
 	// Err says why a failed run failed.
 	Err string
-	// AuditDropped counts the audit rows the run did not keep because it
-	// had reached Retention.AuditRows. Like Failures, it is filled in the
-	// report Run returns, not in run history.
+	// AuditDropped counts the audit rows the run did not keep: those
+	// beyond Retention.AuditRows, and in a failed run those of batches
+	// whose write failed. Like Failures, it is filled in the report Run
+	// returns, not in run history.
 	AuditDropped int64
 }
 
@@ -892,7 +893,8 @@ func (c *chunk) auditing() bool { return c.rs.auditLeft.Load() > 0 }
 
 // auditRow adds a row to the chunk's next apply while the run's audit
 // budget lasts, and counts it as dropped after. The budget is taken one row
-// at a time, so that a run keeps exactly min(rows, Retention.AuditRows).
+// at a time, so that a run whose writes all succeed keeps exactly
+// min(rows, Retention.AuditRows).
 func (c *chunk) auditRow(it *item, event, detail string) {
 	// Once the budget is spent (the common case in a big run), a load
 	// rather than a read-modify-write keeps the shared counter's cache
@@ -1335,8 +1337,8 @@ func (c *chunk) park(it *item) {
 		it.st.Status = store.StatusWaiting
 		it.dirty = true
 		if c.auditing() {
-			// A run's waiting accounts mostly share a wake time: format
-			// each distinct one once.
+			// A run's waiting accounts mostly share a wake time: reuse
+			// the previous row's formatted one when equal.
 			if !c.wakeAt.Equal(it.st.WakeAt) || c.wakeStr == "" {
 				c.wakeAt, c.wakeStr = it.st.WakeAt, it.st.WakeAt.UTC().Format(time.RFC3339)
 			}
