@@ -62,7 +62,7 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 				continue
 			}
 			it.intent = in
-			c.intents = append(c.intents, *in)
+			c.addIntent(it, in)
 		}
 		it.st.Status = store.StatusActive
 		it.dirty = true
@@ -113,7 +113,7 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 		case pending > 0:
 			c.fail(it, fmt.Errorf("%s: %d of %d item(s) not delivered: %s", pn.id, pending, len(in.Items), lastErr))
 		case done == 0:
-			c.resolve = append(c.resolve, in.Key)
+			c.addResolve(it, in.Key)
 			c.toRelease = append(c.toRelease, in.Key)
 			c.rs.addError(pn.id, it.st.Account, fmt.Errorf("%s: failed permanently: %s", pn.id, lastErr))
 			c.counts[it.node].Failed++
@@ -122,7 +122,7 @@ func (c *chunk) act(ctx context.Context, pn *pnode, b []*item) error {
 			if failed > 0 {
 				c.rs.addError(pn.id, it.st.Account, fmt.Errorf("%s: %d of %d contact(s) failed permanently: %s", pn.id, failed, len(in.Items), lastErr))
 			}
-			c.resolve = append(c.resolve, in.Key)
+			c.addResolve(it, in.Key)
 			c.move(it, 0)
 		}
 	}
@@ -178,7 +178,7 @@ func (c *chunk) anyMatch(pn *pnode, it *item) bool {
 // ActionKey itself.
 func (c *chunk) actionKey(nodeID, accountID string, entry uint32) string {
 	for i := 0; i < len(accountID); i++ {
-		if !unreserved(accountID[i]) {
+		if !store.Unreserved(accountID[i]) {
 			return ActionKey(c.rs.w.ID, nodeID, accountID, entry)
 		}
 	}
@@ -192,12 +192,6 @@ func (c *chunk) actionKey(nodeID, accountID string, entry uint32) string {
 	b = append(b, accountID...)
 	c.keyBuf = b
 	return string(b)
-}
-
-// unreserved reports whether url.QueryEscape leaves ch as it is.
-func unreserved(ch byte) bool {
-	return 'a' <= ch && ch <= 'z' || 'A' <= ch && ch <= 'Z' || '0' <= ch && ch <= '9' ||
-		ch == '-' || ch == '_' || ch == '.' || ch == '~'
 }
 
 // ref points at one pending item of one account's intent.

@@ -38,6 +38,8 @@ func TestReleaseLeavesNothingBeyondLength(t *testing.T) {
 			"audit":     func() (int, bool) { return staleBeyondLen(c.audit) },
 			"intents":   func() (int, bool) { return staleBeyondLen(c.intents) },
 			"resolve":   func() (int, bool) { return staleBeyondLen(c.resolve) },
+			"intentOf":  func() (int, bool) { return staleBeyondLen(c.intentOf) },
+			"resolveOf": func() (int, bool) { return staleBeyondLen(c.resolveOf) },
 			"inArena":   func() (int, bool) { return staleBeyondLen(c.inArena) },
 			"itemArena": func() (int, bool) { return staleBeyondLen(c.itemArena) },
 		} {

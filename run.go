@@ -585,8 +585,9 @@ type item struct {
 	st       store.AccountState
 	acct     *audience.Account
 	node     int
-	resume   bool // at its node from an earlier run (not a fresh arrival)
-	missing  bool // the source no longer knows the account
+	bidx     int32 // index of its state in apply's batch, or -1
+	resume   bool  // at its node from an earlier run (not a fresh arrival)
+	missing  bool  // the source no longer knows the account
 	dirty    bool
 	contacts []audience.Contact
 	haveCons bool
@@ -619,6 +620,10 @@ type chunk struct {
 	audit   []store.AuditRow
 	intents []store.Intent // new or updated, for the next Apply
 	resolve []string
+	// intentOf and resolveOf hold the item of each entry of intents and
+	// resolve, for the batch's state hints.
+	intentOf, resolveOf []*item
+	hints               []int32 // the batch's IntentStates, then its ResolvedStates
 
 	inArena   []store.Intent // storage of the intents items point to
 	itemArena []store.Item   // storage of account-level intents' single items
@@ -726,6 +731,8 @@ func (c *chunk) release() {
 	clear(c.audit)
 	clear(c.intents)
 	clear(c.resolve)
+	clear(c.intentOf)
+	clear(c.resolveOf)
 	clear(c.inArena)
 	clear(c.itemArena)
 	clear(c.ids[:cap(c.ids)])
@@ -737,6 +744,7 @@ func (c *chunk) release() {
 	clear(c.refs[:cap(c.refs)])
 	c.refs = c.refs[:0]
 	c.audit, c.intents, c.resolve = c.audit[:0], c.intents[:0], c.resolve[:0]
+	c.intentOf, c.resolveOf = c.intentOf[:0], c.resolveOf[:0]
 	c.inArena, c.itemArena, c.ids = c.inArena[:0], c.itemArena[:0], c.ids[:0]
 	c.states, c.owners, c.scratch, c.fresh = c.states[:0], c.owners[:0], c.scratch[:0], c.fresh[:0]
 	c.epath = c.epath[:0]
@@ -954,7 +962,7 @@ func (c *chunk) dropIntent(it *item, reason string) {
 			in.Items[k].Status, in.Items[k].Err = store.ItemFailed, reason
 		}
 	}
-	c.resolve = append(c.resolve, in.Key)
+	c.addResolve(it, in.Key)
 	c.toRelease = append(c.toRelease, in.Key)
 	it.intent = nil
 }
@@ -987,7 +995,7 @@ func (c *chunk) fail(it *item, err error) {
 	it.st.Status = store.StatusFailed
 	it.st.Reason = err.Error()
 	if in := it.intent; in != nil {
-		c.intents = append(c.intents, *in)
+		c.addIntent(it, in)
 	}
 	c.auditRow(it, "failed", err.Error())
 }
@@ -1068,7 +1076,9 @@ func (c *chunk) apply(ctx context.Context) error {
 	owners := c.owners[:0]
 	waiting := c.waiting
 	for _, it := range c.items {
+		it.bidx = -1
 		if it.dirty {
+			it.bidx = int32(len(b.States))
 			b.States = append(b.States, it.st)
 			owners = append(owners, it)
 			if it.st.Status == store.StatusWaiting {
@@ -1078,6 +1088,18 @@ func (c *chunk) apply(ctx context.Context) error {
 	}
 	c.states, c.owners = b.States, owners
 	b.Intents, b.Resolved, b.Audit = c.intents, c.resolve, c.audit
+	// Hints: where each intent's and resolved key's account state is in
+	// the batch, so that the store need not look the account up.
+	ni := len(c.intents)
+	hints := c.hints[:0]
+	for _, it := range c.intentOf {
+		hints = append(hints, it.bidx)
+	}
+	for _, it := range c.resolveOf {
+		hints = append(hints, it.bidx)
+	}
+	c.hints = hints
+	b.IntentStates, b.ResolvedStates = hints[:ni:ni], hints[ni:]
 	if len(b.States) > 0 || len(b.Intents) > 0 || len(b.Resolved) > 0 || len(b.Audit) > 0 {
 		if err := c.rs.e.st.Apply(ctx, c.rs.w.ID, &b); err != nil {
 			return err
@@ -1088,10 +1110,7 @@ func (c *chunk) apply(ctx context.Context) error {
 		it.dirty = false
 	}
 	// The store copied what it keeps: the buffers are reused.
-	clear(c.intents)
-	clear(c.resolve)
-	clear(c.audit)
-	c.intents, c.resolve, c.audit = c.intents[:0], c.resolve[:0], c.audit[:0]
+	c.clearBatch()
 	c.rs.mu.Lock()
 	for i := range c.counts {
 		mergeCounts(&c.rs.counts[i], &c.counts[i])
@@ -1111,6 +1130,30 @@ func (c *chunk) apply(ctx context.Context) error {
 	return nil
 }
 
+// addIntent queues it's intent in for the next apply.
+func (c *chunk) addIntent(it *item, in *store.Intent) {
+	c.intents = append(c.intents, *in)
+	c.intentOf = append(c.intentOf, it)
+}
+
+// addResolve queues the resolution of it's intent key for the next apply.
+func (c *chunk) addResolve(it *item, key string) {
+	c.resolve = append(c.resolve, key)
+	c.resolveOf = append(c.resolveOf, it)
+}
+
+// clearBatch empties the buffers apply wrote (to their length: see
+// release).
+func (c *chunk) clearBatch() {
+	clear(c.intents)
+	clear(c.resolve)
+	clear(c.audit)
+	clear(c.intentOf)
+	clear(c.resolveOf)
+	c.intents, c.resolve, c.audit = c.intents[:0], c.resolve[:0], c.audit[:0]
+	c.intentOf, c.resolveOf = c.intentOf[:0], c.resolveOf[:0]
+}
+
 // applyDry is apply for a preview: nothing is written; counts are merged.
 func (c *chunk) applyDry() error {
 	for _, it := range c.items {
@@ -1121,10 +1164,7 @@ func (c *chunk) applyDry() error {
 			it.dirty = false
 		}
 	}
-	clear(c.intents)
-	clear(c.resolve)
-	clear(c.audit)
-	c.intents, c.resolve, c.audit = c.intents[:0], c.resolve[:0], c.audit[:0]
+	c.clearBatch()
 	c.rs.mu.Lock()
 	for i := range c.counts {
 		mergeCounts(&c.rs.counts[i], &c.counts[i])

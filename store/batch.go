@@ -27,7 +27,8 @@ func TimeInRange(t time.Time) bool {
 // has an account id and a status that can be saved (active, waiting,
 // failed, blocked or exited); every intent has a key and an account id and
 // every item a key; no resolved key is empty; every audit row names its
-// run; every time is in range (TimeInRange). It returns an error wrapping
+// run; every time is in range (TimeInRange); the state hints, when set,
+// have one entry each in range. It returns an error wrapping
 // ErrInvalid that names the first problem; a store applies nothing of an
 // invalid batch. Stores may check more (their own size limits).
 func (b *Batch) Validate() error {
@@ -86,6 +87,12 @@ func (b *Batch) Validate() error {
 			return bad("resolved %d: empty key", i)
 		}
 	}
+	if err := validHints(b.IntentStates, len(b.Intents), len(b.States)); err != nil {
+		return bad("intent states: %v", err)
+	}
+	if err := validHints(b.ResolvedStates, len(b.Resolved), len(b.States)); err != nil {
+		return bad("resolved states: %v", err)
+	}
 	for i := range b.Audit {
 		r := &b.Audit[i]
 		if r.Run == "" {
@@ -93,6 +100,23 @@ func (b *Batch) Validate() error {
 		}
 		if !inRange(r.At) {
 			return bad("audit row %d: time out of range", i)
+		}
+	}
+	return nil
+}
+
+// validHints checks a Batch's optional state hints: nil, or n entries,
+// each -1 or an index into the batch's states.
+func validHints(h []int32, n, states int) error {
+	if h == nil {
+		return nil
+	}
+	if len(h) != n {
+		return fmt.Errorf("%d hints for %d entries", len(h), n)
+	}
+	for i, j := range h {
+		if j < -1 || int(j) >= states {
+			return fmt.Errorf("hint %d: %d is not a state index", i, j)
 		}
 	}
 	return nil

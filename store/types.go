@@ -190,6 +190,15 @@ type Batch struct {
 	Resolved []string
 	// Audit rows to append.
 	Audit []AuditRow
+	// IntentStates and ResolvedStates are optional hints. When not nil,
+	// IntentStates has one entry per intent and ResolvedStates one per
+	// resolved key: the index in States of the state of the account the
+	// intent belongs to, or -1 when States has none. A store may use them
+	// to find an intent beside its account's state without a look-up by
+	// key; it must not rely on them. Validate checks their lengths and
+	// ranges only.
+	IntentStates   []int32
+	ResolvedStates []int32
 }
 
 // NodeCounts counts the accounts at a node by status.

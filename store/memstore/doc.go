@@ -35,10 +35,23 @@
 //
 // # Pending intents
 //
-// A pending intent is kept by value in a map of the shard its key hashes
-// to; an account-level intent (one item, the account itself, under the
-// intent's own key) keeps only its item's status and error, so recording
-// and resolving one allocates nothing.
+// A pending intent keyed by a [store.ActionKey] whose account id needed no
+// escaping ([store.ActionKeyAccount] reads it), whose Account is that
+// account, and whose account has a state, is kept beside the account's
+// slot: one 64-byte record in a chunk that mirrors the slot chunk,
+// allocated when one of its slots first records an intent and let go when
+// its last one is resolved (a shard keeps its newest chunk and one spare,
+// 32 KiB at most). The batch's state hints
+// ([store.Batch] IntentStates and ResolvedStates) lead Apply to the slot
+// without an id look-up; without them, or when one is wrong, the account is
+// looked up. Two chunks of a run applied on two cores write the records of
+// their own accounts only, where a shared keyed map made them write each
+// other's cache lines. Every other intent (a second pending intent of an
+// account, an escaped id, an Account other than the key's, no state yet) is
+// kept by value in a map of its shard. A key is in one place at a time, so
+// either way it is found from the key alone. Recording and resolving an
+// account-level intent (one item, the account itself, under the intent's
+// own key) allocates nothing.
 //
 // # Times
 //

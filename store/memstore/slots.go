@@ -306,7 +306,8 @@ type wshard struct {
 	reasonSide map[uint32]string    // global slot → reason, when not interned
 	overflow   map[uint32][]step    // global slot → path steps beyond inlineSteps
 	tombs      map[string]uint32    // HashID(account) → global slot of a tombstone
-	intents    map[string]intentRec // pending intents whose key hashes to this shard
+	intents    map[string]intentRec // pending intents of this shard not kept in att (see putIntent)
+	att        attTable             // pending intents kept beside their account's slot
 	counts     []store.NodeCounts
 	used       atomic.Uint64 // slots.n << 32 | len(ids.chunks), for room
 	_          [64]byte      // keeps neighbouring shards' locks off one cache line

@@ -246,9 +246,11 @@ type applyScratch struct {
 	starts [wShards + 1]int32
 	sink   uint64
 
-	ins     []int32 // intent indexes grouped by their key's shard
-	res     []int32 // resolved key indexes grouped by shard
-	kshard  []uint8 // per intent, then per resolved key: its shard
+	ins     []int32  // intent indexes grouped by their key's shard
+	res     []int32  // resolved key indexes grouped by shard
+	kshard  []uint8  // per intent, then per resolved key: its shard
+	kh      []uint64 // per intent, then per resolved key: its index hash (see groupKeys)
+	kacct   []int32  // per intent, then per resolved key: the length of its account id, or -1
 	istarts [wShards + 1]int32
 	rstarts [wShards + 1]int32
 	seq     uint64 // the first insertion sequence this Apply may use
@@ -461,23 +463,29 @@ func (w *wfState) appendAudit(rows []store.AuditRow) {
 	}
 }
 
-// groupKeys groups the batch's intents and resolved keys by the shard of
-// their key's hash (keeping batch order within a shard), into a.ins and
-// a.res.
+// groupKeys groups the batch's intents and resolved keys by shard
+// (keeping batch order within a shard), into a.ins and a.res. A key's shard
+// and hash are its account's when it is an ActionKey whose account
+// store.ActionKeyAccount reads (its intent may be kept beside the
+// account's slot, in that shard), and the key's own otherwise.
 func (w *wfState) groupKeys(b *store.Batch, a *applyScratch) {
 	ni, nr := len(b.Intents), len(b.Resolved)
 	a.kshard = slices.Grow(a.kshard[:0], ni+nr)[:ni+nr]
+	a.kh = slices.Grow(a.kh[:0], ni+nr)[:ni+nr]
+	a.kacct = slices.Grow(a.kacct[:0], ni+nr)[:ni+nr]
 	a.ins = slices.Grow(a.ins[:0], ni)[:ni]
 	a.res = slices.Grow(a.res[:0], nr)[:nr]
 	var ci, cr [wShards]int32
 	for i := range b.Intents {
-		k := uint8(w.index.hash(b.Intents[i].Key) & wShardMask)
-		a.kshard[i] = k
+		h, n := w.keyHash(b.Intents[i].Key)
+		k := uint8(h & wShardMask)
+		a.kh[i], a.kacct[i], a.kshard[i] = h, n, k
 		ci[k]++
 	}
 	for i, key := range b.Resolved {
-		k := uint8(w.index.hash(key) & wShardMask)
-		a.kshard[ni+i] = k
+		h, n := w.keyHash(key)
+		k := uint8(h & wShardMask)
+		a.kh[ni+i], a.kacct[ni+i], a.kshard[ni+i] = h, n, k
 		cr[k]++
 	}
 	a.istarts[0], a.rstarts[0] = 0, 0
@@ -567,19 +575,11 @@ func (w *wfState) applyShards(b *store.Batch, a *applyScratch) {
 			}
 		}
 		for _, i := range ins {
-			in := &b.Intents[i]
-			if sh.intents == nil {
-				sh.intents = make(map[string]intentRec)
-			}
-			// A replaced intent keeps its place.
-			seq := a.seq + uint64(i)
-			if r, ok := sh.intents[in.Key]; ok {
-				seq = r.seq
-			}
-			sh.intents[in.Key] = newIntentRec(in, seq)
+			w.putIntent(sh, k, &b.Intents[i], a.seq+uint64(i), a.kh[i], a.kacct[i], hint(b.IntentStates, i), states, a)
 		}
 		for _, i := range res {
-			delete(sh.intents, b.Resolved[i])
+			r := len(b.Intents) + int(i)
+			w.resolveIntent(sh, k, b.Resolved[i], a.kh[r], a.kacct[r], hint(b.ResolvedStates, i), states, a)
 		}
 		sh.publish()
 		sh.mu.Unlock()
@@ -766,6 +766,7 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 			seq     uint64
 			key     string
 			shard   uint8
+			local   uint32 // attached: the local slot; noSlot: in the shard's map
 		}
 		w := s.rlockWF(workflowID)
 		if w == nil {
@@ -773,12 +774,24 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 		}
 		n := 0
 		for k := range w.shards {
-			n += len(w.shards[k].intents)
+			sh := &w.shards[k]
+			n += len(sh.intents)
+			for _, c := range sh.att.live {
+				n += int(c)
+			}
 		}
 		refs := make([]ref, 0, n)
 		for k := range w.shards {
-			for key, r := range w.shards[k].intents {
-				refs = append(refs, ref{r.created, r.seq, key, uint8(k)})
+			sh := &w.shards[k]
+			for key, r := range sh.intents {
+				refs = append(refs, ref{r.created, r.seq, key, uint8(k), noSlot})
+			}
+			for c, recs := range sh.att.chunks {
+				for l := range recs {
+					if r := &recs[l]; r.key != "" {
+						refs = append(refs, ref{r.created, r.seq, r.key, uint8(k), uint32(c)<<chunkBits | uint32(l)})
+					}
+				}
 			}
 		}
 		w.mu.Unlock()
@@ -801,7 +814,12 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 				return
 			}
 			for _, rf := range chunk {
-				if r, ok := w.shards[rf.shard].intents[rf.key]; ok && r.seq == rf.seq {
+				sh := &w.shards[rf.shard]
+				if rf.local != noSlot {
+					if r := sh.att.get(rf.local); r != nil && r.key == rf.key && r.seq == rf.seq {
+						buf = append(buf, r.intent())
+					}
+				} else if r, ok := sh.intents[rf.key]; ok && r.seq == rf.seq {
 					buf = append(buf, r.intent(rf.key))
 				}
 			}
@@ -854,6 +872,9 @@ func (w *wfState) forget(id string) error {
 		}
 		sh.count(sl.node, sl.status, -1)
 		w.index.remove(h, i)
+		if r := sh.att.get(i >> wShardBits); r != nil && r.key != "" {
+			sh.att.remove(i>>wShardBits, sh.slots.n)
+		}
 		if sl.reason == reasonSide {
 			delete(sh.reasonSide, i)
 		}

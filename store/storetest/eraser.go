@@ -21,8 +21,11 @@ func TestEraser(t *testing.T, newStore func() ErasableStore) {
 		s, ctx := newStore(), bg(t)
 		a, b := waiting("a", 2), waiting("b", 1)
 		batch := &store.Batch{
-			States:  []store.AccountState{waiting("x", 1), a, b},
-			Intents: []store.Intent{intent("ka", "a", at(0), "c1"), intent("kb", "b", at(0))},
+			States: []store.AccountState{waiting("x", 1), a, b},
+			// One intent keyed by an ActionKey (which a store may keep
+			// beside the account's state), one not.
+			Intents:      []store.Intent{intent(store.ActionKey(wf, "sep", "a", 2), "a", at(0)), intent("kb", "b", at(0))},
+			IntentStates: []int32{1, 2},
 		}
 		rs, isRuns := s.(store.RunStore)
 		if isRuns {

@@ -189,6 +189,10 @@ func TestStates(t *testing.T, newStore func() StateStore) {
 				Intents: []store.Intent{{Key: "k", Account: "a", Items: []store.Item{{}}}}},
 			"empty resolved key": {States: []store.AccountState{waiting("a", 1)}, Resolved: []string{""}},
 			"empty audit run":    {States: []store.AccountState{waiting("a", 1)}, Audit: []store.AuditRow{{Account: "a"}}},
+			"too many state hints": {States: []store.AccountState{waiting("a", 1)}, Resolved: []string{"k"},
+				ResolvedStates: []int32{0, 0}},
+			"state hint out of range": {States: []store.AccountState{waiting("a", 1)}, Resolved: []string{"k"},
+				ResolvedStates: []int32{1}},
 		}
 		for name, b := range bad {
 			t.Run(name, func(t *testing.T) {
@@ -372,6 +376,68 @@ func TestStates(t *testing.T, newStore func() StateStore) {
 		if n := len(collect(t, s.PendingIntents(t.Context(), "other"))); n != 0 {
 			t.Fatalf("another workflow has %d pending intents", n)
 		}
+	})
+	t.Run("ActionKeyIntents", func(t *testing.T) {
+		// Intents keyed by store.ActionKey, written with their accounts'
+		// states and the batch's state hints, right, wrong or absent: a
+		// store may keep them beside the states, and must still find each
+		// by its key alone, keep its place when it is replaced, and keep
+		// what is not the common case (a second intent of an account, an
+		// Account other than the key's, an id the key escapes, items with
+		// contacts or outcomes).
+		s := newStore()
+		mk := func(acct string, entry uint32) store.Intent {
+			k := store.ActionKey(wf, "ad", acct, entry)
+			return store.Intent{Key: k, Node: "ad", Account: acct, Entry: entry, Created: at(0), Items: []store.Item{{Key: k}}}
+		}
+		pending := func(want ...store.Intent) {
+			t.Helper()
+			got := collect(t, s.PendingIntents(t.Context(), wf))
+			if len(got) != len(want) {
+				t.Fatalf("PendingIntents yields %d intents, want %d: %+v", len(got), len(want), got)
+			}
+			for i := range want {
+				if d := diffIntent(got[i], want[i]); d != "" {
+					t.Fatalf("PendingIntents[%d]: %s", i, d)
+				}
+			}
+		}
+		ia, ib, ic := mk("a", 1), mk("b", 1), mk("c", 1)
+		// b's hint names a's state; c has no state.
+		apply(t, s, &store.Batch{States: []store.AccountState{waiting("a", 1), waiting("b", 1)},
+			Intents: []store.Intent{ia, ib, ic}, IntentStates: []int32{0, 0, -1}})
+		pending(ia, ib, ic)
+		ia2 := mk("a", 2) // a second intent of account a
+		odd := mk("b", 7) // its key names b, its Account is a
+		odd.Account = "a"
+		esc := mk("x:y", 1) // an id the key escapes
+		apply(t, s, &store.Batch{States: []store.AccountState{waiting("a", 2), waiting("x:y", 1)},
+			Intents: []store.Intent{ia2, odd, esc}, IntentStates: []int32{0, 0, 1}})
+		pending(ia, ib, ic, ia2, odd, esc)
+		// Replaced (no states, no hints): each keeps its place.
+		ia.Attempts, ia.Items = 1, []store.Item{{Key: ia.Key, Status: store.ItemFailed, Err: "timeout"}}
+		ib.Items = []store.Item{
+			{Key: ib.Key + ":c:p1", Contact: &audience.Contact{ID: "p1", AccountID: "b"}, Status: store.ItemDone},
+			{Key: ib.Key + ":c:p2", Contact: &audience.Contact{ID: "p2", AccountID: "b"}},
+		}
+		ic.Attempts = 4
+		apply(t, s, &store.Batch{Intents: []store.Intent{ic, ib, ia}})
+		pending(ia, ib, ic, ia2, odd, esc)
+		// Back to the common case, with a hint.
+		ib = mk("b", 1)
+		apply(t, s, &store.Batch{States: []store.AccountState{waiting("b", 1)}, Intents: []store.Intent{ib}, IntentStates: []int32{0}})
+		pending(ia, ib, ic, ia2, odd, esc)
+		// Resolved with hints: right (a), wrong (b: c's state), none (c).
+		apply(t, s, &store.Batch{States: []store.AccountState{waiting("a", 1), waiting("c", 1)},
+			Resolved: []string{ia.Key, ib.Key, ic.Key}, ResolvedStates: []int32{0, 1, -1}})
+		pending(ia2, odd, esc)
+		// Resolved without hints, one unknown key among them; then an
+		// intent written and resolved in one batch.
+		apply(t, s, &store.Batch{Resolved: []string{odd.Key, store.ActionKey(wf, "ad", "zz", 1), esc.Key, ia2.Key}})
+		pending()
+		apply(t, s, &store.Batch{States: []store.AccountState{waiting("a", 3)}, Intents: []store.Intent{mk("a", 3)},
+			Resolved: []string{mk("a", 3).Key}, IntentStates: []int32{0}, ResolvedStates: []int32{0}})
+		pending()
 	})
 	t.Run("IntentOrderTies", func(t *testing.T) {
 		// Equal Created: first written first, and replacing an intent
