@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -174,14 +175,9 @@ func (c *chunk) anyMatch(pn *pnode, it *item) bool {
 }
 
 // actionKey is ActionKey built with one allocation when the account id
-// needs no escaping (generated and most real ids); otherwise it is
-// ActionKey itself.
+// needs no escaping (generated and most real ids), checking the id's bytes
+// as it copies them; otherwise it is ActionKey itself.
 func (c *chunk) actionKey(nodeID, accountID string, entry uint32) string {
-	for i := 0; i < len(accountID); i++ {
-		if !store.Unreserved(accountID[i]) {
-			return ActionKey(c.rs.w.ID, nodeID, accountID, entry)
-		}
-	}
 	b := append(c.keyBuf[:0], "pg1:"...)
 	b = append(b, c.rs.w.ID...)
 	b = append(b, ':')
@@ -189,7 +185,15 @@ func (c *chunk) actionKey(nodeID, accountID string, entry uint32) string {
 	b = append(b, ':')
 	b = strconv.AppendUint(b, uint64(entry), 10)
 	b = append(b, ':')
-	b = append(b, accountID...)
+	b = slices.Grow(b, len(accountID))
+	for i := 0; i < len(accountID); i++ {
+		ch := accountID[i]
+		if !store.Unreserved(ch) {
+			c.keyBuf = b
+			return ActionKey(c.rs.w.ID, nodeID, accountID, entry)
+		}
+		b = append(b, ch)
+	}
 	c.keyBuf = b
 	return string(b)
 }

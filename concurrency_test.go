@@ -252,3 +252,53 @@ func TestUnpublishDuringRun(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, store.WorkflowUnpublished, got.Status)
 }
+
+// idlessSource yields, among its members, a nil account and one without id.
+type idlessSource struct{ *audience.MemorySource }
+
+func (s idlessSource) Members(ctx context.Context) iter.Seq2[*audience.Account, error] {
+	return func(yield func(*audience.Account, error) bool) {
+		i := 0
+		for a, err := range s.MemorySource.Members(ctx) {
+			switch i {
+			case 3:
+				if !yield(nil, nil) {
+					return
+				}
+			case 7:
+				if !yield(&audience.Account{Name: "no id"}, nil) {
+					return
+				}
+			}
+			if !yield(a, err) {
+				return
+			}
+			i++
+		}
+	}
+}
+
+func TestSourceYieldsAccountsWithoutID(t *testing.T) {
+	ctx := context.Background()
+	src := idlessSource{audience.NewMemorySource(competitorAccounts(20)...)}
+	for a := range src.MemorySource.Members(ctx) {
+		src.SetContacts(a.ID, seller(a.ID, "1"))
+	}
+	sep, li := fake.New("outreach"), fake.New("linkedin")
+	reg, err := connector.NewRegistry(sep, li)
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{plays.CRSegment: src}, BatchSize: 4})
+	require.NoError(t, err)
+	wf := publishCompetitor(t, e)
+	rep, err := e.Run(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, store.RunCompletedWithTimerAndErrors, rep.Status)
+	assert.Equal(t, 2, rep.ErrorCount)
+	for _, re := range rep.Errors {
+		assert.Contains(t, re.Err, "without id")
+	}
+	assert.Equal(t, 20, rep.Counts[plays.CRStart].Entered, "the other accounts entered")
+	assert.Len(t, sep.Received(""), 10)
+	assert.Len(t, li.Received(""), 10)
+}

@@ -415,10 +415,9 @@ func (rs *runState) execute(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("%w: reading segment %s: %w", ErrSegment, rs.w.Segment, err)
 			}
-			if a == nil || a.ID == "" {
-				rs.addError(p.nodes[0].id, "", fmt.Errorf("%w: segment %s yielded an account without id", ErrSegment, rs.w.Segment))
-				continue
-			}
+			// processEntries checks a: reading a.ID here would cost a
+			// cache miss per account on this core, and another where the
+			// chunk is processed.
 			if chunk == nil {
 				chunk = make([]*audience.Account, 0, e.o.BatchSize)
 			}
@@ -769,6 +768,21 @@ func (c *chunk) freshPath(k int) []store.Step {
 func (rs *runState) processEntries(ctx context.Context, accts []*audience.Account) error {
 	if err := rs.renewLease(ctx); err != nil {
 		return err // phase 2 may write nothing for a long time: keep the lease alive
+	}
+	// An account without id is an error of the source's, recorded; the
+	// chunk goes on without it.
+	k := 0
+	for _, a := range accts {
+		if a == nil || a.ID == "" {
+			rs.addError(rs.p.nodes[0].id, "", fmt.Errorf("%w: segment %s yielded an account without id", ErrSegment, rs.w.Segment))
+			continue
+		}
+		accts[k] = a
+		k++
+	}
+	accts = accts[:k]
+	if len(accts) == 0 {
+		return nil
 	}
 	c := rs.newChunk(len(accts))
 	defer c.release()

@@ -28,18 +28,29 @@ func ActionKey(workflowID, nodeID, accountID string, entry uint32) string {
 	return b.String()
 }
 
-// ActionKeyAccount returns the account id named by key when key has the
-// form of an [ActionKey] whose account id needed no escaping (generated
-// ids and most real ones); otherwise ok is false. It depends on key alone
-// and never allocates, so a store may use it to keep an intent beside its
-// account's state and to find it again from the key.
+// ActionKeyAccount returns the account id named by key when key reads like
+// an [ActionKey] ("pg1:", then fields separated by ':', the last two an
+// entry number and an account id) whose account id needed no escaping
+// (generated ids and most real ones); otherwise ok is false. A
+// [ContactKey] is not read as one. It depends on key alone and never
+// allocates, so a store may use it to keep an intent beside its account's
+// state and to find it again from the key.
 func ActionKeyAccount(key string) (account string, ok bool) {
 	if !strings.HasPrefix(key, "pg1:") {
 		return "", false
 	}
 	i := strings.LastIndexByte(key, ':')
-	if i < len("pg1:") || i == len(key)-1 {
+	if i == len(key)-1 {
 		return "", false
+	}
+	j := strings.LastIndexByte(key[:i], ':') // the entry lies between j and i
+	if j < len("pg1:")-1 || j+1 == i {
+		return "", false
+	}
+	for k := j + 1; k < i; k++ {
+		if key[k] < '0' || key[k] > '9' {
+			return "", false
+		}
 	}
 	account = key[i+1:]
 	for k := 0; k < len(account); k++ {

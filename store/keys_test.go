@@ -19,6 +19,11 @@ func TestActionKeyAccount(t *testing.T) {
 		{store.ActionKey("wf", "node", "a b", 1), "", false}, // escaped: +
 		{store.ActionKey("wf", "node", "é", 1), "", false},
 		{store.ContactKey(store.ActionKey("wf", "node", "a", 1), "c:1"), "", false},
+		{store.ContactKey(store.ActionKey("wf", "node", "a", 1), "c1"), "", false},
+		{"pg1:wf:acct", "", false},
+		{"pg1::::b", "", false},
+		{"pg1:wf:node:1x:acct", "", false},
+		{"pg1:wf:node:12:acct", "acct", true},
 		{"pg1:wf:node:1:", "", false},
 		{"pg1:", "", false},
 		{"pg1:acct", "", false},

@@ -82,13 +82,16 @@ func (r *attRec) intent() store.Intent {
 }
 
 // attTable holds a shard's attached intents by local slot number, in
-// chunks that mirror the slot table's; a chunk exists only while one of
-// its slots has a pending intent, so that a workflow with none keeps
-// nothing but one spare chunk (the last emptied one, for reuse).
+// chunks that mirror the slot table's. A chunk exists while one of its
+// slots has a pending intent; an emptied chunk is let go (kept as the one
+// spare, for reuse), except that the one mirroring the shard's newest slot
+// chunk, where new accounts' intents arrive, is kept until another chunk
+// is used: a shard holds at most that one empty chunk and the spare.
 type attTable struct {
 	chunks [][]attRec
 	live   []uint16 // pending intents per chunk
 	spare  []attRec
+	kept   int // 1 + the chunk kept although empty, or 0
 }
 
 // get returns local slot l's record (key "" when none), or nil.
@@ -104,6 +107,10 @@ func (t *attTable) get(l uint32) *attRec {
 // fills it in.
 func (t *attTable) add(l uint32) *attRec {
 	c := int(l >> chunkBits)
+	if t.kept != 0 && t.kept-1 != c {
+		t.letGo(t.kept - 1)
+	}
+	t.kept = 0
 	if c >= len(t.chunks) {
 		t.chunks = append(t.chunks, make([][]attRec, c+1-len(t.chunks))...)
 		t.live = append(t.live, make([]uint16, c+1-len(t.live))...)
@@ -119,14 +126,29 @@ func (t *attTable) add(l uint32) *attRec {
 	return &t.chunks[c][l&chunkMask]
 }
 
-// remove empties local slot l's record, which holds an intent. A chunk
-// left empty is let go unless it mirrors the shard's last slot chunk
-// (size: the shard's slot count), where new accounts' intents arrive.
+// remove empties local slot l's record, which holds an intent; size is the
+// shard's slot count.
 func (t *attTable) remove(l, size uint32) {
-	c := l >> chunkBits
+	c := int(l >> chunkBits)
 	t.chunks[c][l&chunkMask] = attRec{}
-	if t.live[c]--; t.live[c] == 0 && c != (size-1)>>chunkBits {
-		t.spare, t.chunks[c] = t.chunks[c], nil
+	if t.live[c]--; t.live[c] > 0 {
+		return
+	}
+	if c != int((size-1)>>chunkBits) {
+		t.letGo(c)
+		return
+	}
+	if t.kept != 0 && t.kept-1 != c {
+		t.letGo(t.kept - 1)
+	}
+	t.kept = c + 1
+}
+
+// letGo drops empty chunk c, keeping it as the spare.
+func (t *attTable) letGo(c int) {
+	t.spare, t.chunks[c] = t.chunks[c], nil
+	if t.kept == c+1 {
+		t.kept = 0
 	}
 }
 

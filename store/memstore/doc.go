@@ -40,8 +40,8 @@
 // account, and whose account has a state, is kept beside the account's
 // slot: one 64-byte record in a chunk that mirrors the slot chunk,
 // allocated when one of its slots first records an intent and let go when
-// its last one is resolved (a shard keeps its newest chunk and one spare,
-// 32 KiB at most). The batch's state hints
+// its last one is resolved (each shard keeps at most two empty chunks of
+// 16 KiB for reuse: 512 KiB per workflow). The batch's state hints
 // ([store.Batch] IntentStates and ResolvedStates) lead Apply to the slot
 // without an id look-up; without them, or when one is wrong, the account is
 // looked up. Two chunks of a run applied on two cores write the records of

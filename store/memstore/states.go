@@ -641,7 +641,8 @@ func (w *wfState) prefetch(k int, states []store.AccountState, grp []int32, a *a
 	for _, i := range grp {
 		st := &states[i]
 		if a.shard[i]&viaRef != 0 {
-			if w.valid(st.Ref-1) && w.hasID(uint32(st.Ref-1), st.Account) {
+			// A tombstone's slot is no account's: its id is a hash.
+			if w.valid(st.Ref-1) && w.at(uint32(st.Ref-1)).status != uint8(store.StatusForgotten) && w.hasID(uint32(st.Ref-1), st.Account) {
 				a.hs[i] = 0
 				continue
 			}
@@ -815,11 +816,15 @@ func (s *Store) PendingIntents(ctx context.Context, workflowID string) iter.Seq2
 			}
 			for _, rf := range chunk {
 				sh := &w.shards[rf.shard]
+				// An attached intent may have moved to the map since
+				// (putIntent): it keeps its seq there.
 				if rf.local != noSlot {
 					if r := sh.att.get(rf.local); r != nil && r.key == rf.key && r.seq == rf.seq {
 						buf = append(buf, r.intent())
+						continue
 					}
-				} else if r, ok := sh.intents[rf.key]; ok && r.seq == rf.seq {
+				}
+				if r, ok := sh.intents[rf.key]; ok && r.seq == rf.seq {
 					buf = append(buf, r.intent(rf.key))
 				}
 			}
