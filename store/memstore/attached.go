@@ -250,9 +250,9 @@ func (w *wfState) lookupSlot(acct string, h uint64) (uint32, bool) {
 }
 
 // sameString reports whether a and b are the very same string (bytes and
-// length), which implies they are equal.
+// length) or both empty, which implies they are equal.
 func sameString(a, b string) bool {
-	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
+	return len(a) == len(b) && (len(a) == 0 || unsafe.StringData(a) == unsafe.StringData(b))
 }
 
 // hint returns entry i of a batch's optional state hints, or -1.

@@ -696,3 +696,60 @@ func getAll(t *testing.T, s *Store, wf string, want []store.AccountState) []stor
 	}
 	return got
 }
+
+// TestInternSameShape: a batch's states mostly differ from the one before
+// only by account (intern reuses what that one interned where it can);
+// here each field changes now and then (node, reason, either time, a path step, the
+// path's length, a name with the same bytes in another string), and every
+// state reads back as written.
+func TestInternSameShape(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	r := rand.New(rand.NewPCG(5, 6))
+	node, reason := "wait", ""
+	entered, wake := t0, t0.AddDate(0, 0, 14)
+	path := []store.Step{{Node: "start", At: t0, Out: "next"}, {Node: "which", At: t0, Out: "Other"}, {Node: "wait", At: t0}}
+	var batch store.Batch
+	for i := range 400 {
+		switch r.IntN(12) {
+		case 0:
+			node = []string{"wait", "linkedin", "which"}[r.IntN(3)]
+		case 1:
+			reason = []string{"", "timed out", "gave up"}[r.IntN(3)]
+		case 2:
+			entered = t0.Add(time.Duration(r.IntN(3)) * time.Hour)
+		case 3:
+			wake = t0.AddDate(0, 0, r.IntN(3))
+		case 4:
+			path = slices.Clone(path)
+			path[r.IntN(len(path))].Out = fmt.Sprintf("o%d", r.IntN(3))
+		case 5:
+			path = slices.Clone(path)
+			if len(path) > 1 && r.IntN(2) == 0 {
+				path = path[:len(path)-1]
+			} else {
+				path = append(path, store.Step{Node: "n", At: t0.Add(time.Minute)})
+			}
+		case 6:
+			node = strings.Clone(node)
+		}
+		batch.States = append(batch.States, store.AccountState{Account: fmt.Sprintf("a%d", i), Status: store.StatusWaiting,
+			Node: node, Reason: reason, Entry: 1, EnteredAt: entered, WakeAt: wake, Path: path})
+	}
+	want := slices.Clone(batch.States)
+	if err := s.Apply(ctx, "wf", &batch); err != nil {
+		t.Fatal(err)
+	}
+	got := getAll(t, s, "wf", want)
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Node != w.Node || g.Reason != w.Reason || !g.EnteredAt.Equal(w.EnteredAt) || !g.WakeAt.Equal(w.WakeAt) || len(g.Path) != len(w.Path) {
+			t.Fatalf("%s: %+v, want %+v", w.Account, g, w)
+		}
+		for k := range w.Path {
+			if gs, ws := g.Path[k], w.Path[k]; gs.Node != ws.Node || gs.Out != ws.Out || !gs.At.Equal(ws.At) {
+				t.Fatalf("%s step %d: %+v, want %+v", w.Account, k, gs, ws)
+			}
+		}
+	}
+}
