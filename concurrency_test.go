@@ -17,8 +17,11 @@ import (
 	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/connector"
 	"github.com/playgraph/playgraph/connector/fake"
+	"github.com/playgraph/playgraph/eval"
+	"github.com/playgraph/playgraph/graph"
 	"github.com/playgraph/playgraph/internal/clock"
 	"github.com/playgraph/playgraph/internal/plays"
+	"github.com/playgraph/playgraph/node"
 	"github.com/playgraph/playgraph/store"
 	"github.com/playgraph/playgraph/store/memstore"
 )
@@ -301,4 +304,40 @@ func TestSourceYieldsAccountsWithoutID(t *testing.T) {
 	assert.Equal(t, 20, rep.Counts[plays.CRStart].Entered, "the other accounts entered")
 	assert.Len(t, sep.Received(""), 10)
 	assert.Len(t, li.Received(""), 10)
+}
+
+// TestIdlessMembersElsewhere: the other readers of a segment's members
+// (the membership set of a workflow whose accounts leave on segment exit,
+// and in_segment()) skip an account without id instead of failing on it.
+func TestIdlessMembersElsewhere(t *testing.T) {
+	ctx := context.Background()
+	src := idlessSource{audience.NewMemorySource(competitorAccounts(10)...)}
+	reg, err := connector.NewRegistry(fake.New("outreach"), fake.New("linkedin"))
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{plays.CRSegment: src, "idless": src}})
+	require.NoError(t, err)
+
+	g, err := plays.CompetitorResearch().Build()
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g, LeaveOnSegmentExit: true})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	rep, err := e.Run(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.ErrorCount)
+	assert.Equal(t, 10, rep.Counts[plays.CRStart].Entered)
+
+	g2, err := graph.New("inseg").Add(node.NewStart("start", "Start", plays.CRSegment),
+		node.NewYesNo("d", "In idless?", eval.Filter{Expr: `in_segment("idless")`})).
+		Connect("start", node.PathNext, "d").Build()
+	require.NoError(t, err)
+	wf2, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g2})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf2.ID)
+	require.NoError(t, err)
+	rep, err = e.Run(ctx, admin, wf2.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 10, rep.Counts["d"].Paths[node.PathYes], "every member is in its own segment")
 }

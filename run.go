@@ -362,7 +362,9 @@ func (rs *runState) execute(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("%w: %w", ErrSegment, err)
 			}
-			rs.members[a.ID] = struct{}{}
+			if a != nil { // an account without id is reported in phase 2
+				rs.members[a.ID] = struct{}{}
+			}
 		}
 	}
 
@@ -557,7 +559,9 @@ func (s *segResolver) load(segmentID string) error {
 		if err != nil {
 			return fmt.Errorf("%w: reading segment %s for in_segment(): %w", ErrSegment, segmentID, err)
 		}
-		set[a.ID] = struct{}{}
+		if a != nil && a.ID != "" { // no account has an empty id
+			set[a.ID] = struct{}{}
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

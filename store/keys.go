@@ -29,10 +29,11 @@ func ActionKey(workflowID, nodeID, accountID string, entry uint32) string {
 }
 
 // ActionKeyAccount returns the account id named by key when key reads like
-// an [ActionKey] ("pg1:", then fields separated by ':', the last two an
-// entry number and an account id) whose account id needed no escaping
-// (generated ids and most real ones); otherwise ok is false. A
-// [ContactKey] is not read as one. It depends on key alone and never
+// an [ActionKey] ("pg1:", then fields separated by ':', the last two a
+// decimal entry number and a non-empty account id) whose account id needed
+// no escaping (generated ids and most real ones); otherwise ok is false.
+// It reads the form loosely (it does not check the other fields), but a
+// [ContactKey] is never read as one. It depends on key alone and never
 // allocates, so a store may use it to keep an intent beside its account's
 // state and to find it again from the key.
 func ActionKeyAccount(key string) (account string, ok bool) {

@@ -195,8 +195,10 @@ type Batch struct {
 	// resolved key: the index in States of the state of the account the
 	// intent belongs to, or -1 when States has none. A store may use them
 	// to find an intent beside its account's state without a look-up by
-	// key; it must not rely on them. Validate checks their lengths and
-	// ranges only.
+	// key; it must not rely on them, and may ignore them. Validate checks
+	// their lengths and ranges only (memstore refuses a batch whose hints
+	// fail that check). Code that filters or splits a batch's Intents or
+	// Resolved must filter the hints alike, or drop them.
 	IntentStates   []int32
 	ResolvedStates []int32
 }

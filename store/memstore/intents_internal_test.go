@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -504,5 +505,33 @@ func TestPendingIntentsSeesMovedIntent(t *testing.T) {
 	}
 	if n != 2*scanChunk {
 		t.Errorf("yielded %d of %d pending intents (none was resolved)", n, 2*scanChunk)
+	}
+}
+
+// TestMalformedHints: memstore refuses a batch whose state hints fail
+// Batch.Validate (a count that is not the intents' or resolved keys', an
+// index out of the states' range), writing nothing.
+func TestMalformedHints(t *testing.T) {
+	ctx := context.Background()
+	k := store.ActionKey("wf", "n", "a", 1)
+	in := store.Intent{Key: k, Node: "n", Account: "a", Entry: 1, Items: []store.Item{{Key: k}}, Created: t0}
+	for name, b := range map[string]store.Batch{
+		"intent hints too few":    {States: []store.AccountState{state("a", "n", 0)}, Intents: []store.Intent{in}, IntentStates: []int32{}},
+		"intent hint too big":     {States: []store.AccountState{state("a", "n", 0)}, Intents: []store.Intent{in}, IntentStates: []int32{1}},
+		"resolved hints too many": {States: []store.AccountState{state("a", "n", 0)}, Intents: []store.Intent{in}, Resolved: []string{"x"}, ResolvedStates: []int32{0, 0}},
+		"resolved hint below -1":  {States: []store.AccountState{state("a", "n", 0)}, Intents: []store.Intent{in}, Resolved: []string{"x"}, ResolvedStates: []int32{-2}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := New()
+			if err := s.Apply(ctx, "wf", &b); !errors.Is(err, store.ErrInvalid) {
+				t.Fatalf("Apply = %v, want ErrInvalid", err)
+			}
+			for range s.PendingIntents(ctx, "wf") {
+				t.Fatal("a refused batch wrote an intent")
+			}
+			if got := getAll(t, s, "wf", b.States[:1]); got[0].Status != store.StatusNone {
+				t.Fatalf("a refused batch saved a state: %+v", got[0])
+			}
+		})
 	}
 }

@@ -22,10 +22,11 @@ func TestEraser(t *testing.T, newStore func() ErasableStore) {
 		a, b := waiting("a", 2), waiting("b", 1)
 		batch := &store.Batch{
 			States: []store.AccountState{waiting("x", 1), a, b},
-			// One intent keyed by an ActionKey (which a store may keep
-			// beside the account's state), one not.
-			Intents:      []store.Intent{intent(store.ActionKey(wf, "sep", "a", 2), "a", at(0)), intent("kb", "b", at(0))},
-			IntentStates: []int32{1, 2},
+			// Account a has an intent with a contact (personal data) and
+			// one keyed by an ActionKey (which a store may keep beside the
+			// account's state).
+			Intents:      []store.Intent{intent("ka", "a", at(0), "c1"), intent(store.ActionKey(wf, "sep", "a", 1), "a", at(0)), intent("kb", "b", at(0))},
+			IntentStates: []int32{1, 1, 2},
 		}
 		rs, isRuns := s.(store.RunStore)
 		if isRuns {

@@ -189,10 +189,6 @@ func TestStates(t *testing.T, newStore func() StateStore) {
 				Intents: []store.Intent{{Key: "k", Account: "a", Items: []store.Item{{}}}}},
 			"empty resolved key": {States: []store.AccountState{waiting("a", 1)}, Resolved: []string{""}},
 			"empty audit run":    {States: []store.AccountState{waiting("a", 1)}, Audit: []store.AuditRow{{Account: "a"}}},
-			"too many state hints": {States: []store.AccountState{waiting("a", 1)}, Resolved: []string{"k"},
-				ResolvedStates: []int32{0, 0}},
-			"state hint out of range": {States: []store.AccountState{waiting("a", 1)}, Resolved: []string{"k"},
-				ResolvedStates: []int32{1}},
 		}
 		for name, b := range bad {
 			t.Run(name, func(t *testing.T) {
