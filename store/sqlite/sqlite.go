@@ -329,6 +329,10 @@ func (s *Store) write(ctx context.Context, fn func(t wtx) error) error {
 	// of a write transaction is.
 	t := wtx{s}
 	if err := s.begin(ctx, t); err != nil {
+		// A BEGIN interrupted by ctx may have taken effect all the same:
+		// roll back whatever is open (an error when nothing is), or the
+		// connection's next BEGIN fails inside it.
+		s.wc.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		return fmt.Errorf("sqlite: begin: %w", s.connErr(err))
 	}
 	if err := fn(t); err != nil {
