@@ -207,7 +207,9 @@ func TestLeaseTwoHandles(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lease.db")
 	marker := path + ".inside"
 	stop := time.Now().Add(leaseDuration() / 2)
-	grants := map[string][]uint64{}
+	// Every holder's entry exists before the first goroutine starts
+	// appending (under mu) to the map.
+	grants := map[string][]uint64{"handle-a": {}, "handle-b": {}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	var failed atomic.Value
@@ -217,7 +219,6 @@ func TestLeaseTwoHandles(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		grants[holder] = []uint64{}
 		wg.Go(func() {
 			err := contend(t.Context(), s, holder, marker, stop, func(tok uint64) {
 				mu.Lock()
