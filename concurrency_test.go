@@ -94,6 +94,19 @@ func TestTwoEnginesOneStore(t *testing.T) {
 	}
 }
 
+// sourceEngine returns an engine for the source tests: segs, a fake clock
+// at day0, fake outreach and linkedin connectors (returned) and batches of
+// batch accounts (0: the default).
+func sourceEngine(t *testing.T, segs playgraph.SegmentMap, batch int) (*playgraph.Engine, *fake.Connector, *fake.Connector) {
+	t.Helper()
+	sep, li := fake.New("outreach"), fake.New("linkedin")
+	reg, err := connector.NewRegistry(sep, li)
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg, Segments: segs, BatchSize: batch})
+	require.NoError(t, err)
+	return e, sep, li
+}
+
 // failingSource yields n members and then fails, until healed.
 type failingSource struct {
 	*audience.MemorySource
@@ -126,12 +139,7 @@ func TestSourceFailingMidStream(t *testing.T) {
 	for a := range src.MemorySource.Members(ctx) {
 		src.SetContacts(a.ID, seller(a.ID, "1"))
 	}
-	sep, li := fake.New("outreach"), fake.New("linkedin")
-	reg, err := connector.NewRegistry(sep, li)
-	require.NoError(t, err)
-	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg,
-		Segments: playgraph.SegmentMap{plays.CRSegment: src}, BatchSize: 10})
-	require.NoError(t, err)
+	e, sep, li := sourceEngine(t, playgraph.SegmentMap{plays.CRSegment: src}, 10)
 	wf := publishCompetitor(t, e)
 
 	rep, err := e.Run(ctx, admin, wf.ID)
@@ -287,12 +295,7 @@ func TestSourceYieldsAccountsWithoutID(t *testing.T) {
 	for a := range src.MemorySource.Members(ctx) {
 		src.SetContacts(a.ID, seller(a.ID, "1"))
 	}
-	sep, li := fake.New("outreach"), fake.New("linkedin")
-	reg, err := connector.NewRegistry(sep, li)
-	require.NoError(t, err)
-	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg,
-		Segments: playgraph.SegmentMap{plays.CRSegment: src}, BatchSize: 4})
-	require.NoError(t, err)
+	e, sep, li := sourceEngine(t, playgraph.SegmentMap{plays.CRSegment: src}, 4)
 	wf := publishCompetitor(t, e)
 	rep, err := e.Run(ctx, admin, wf.ID)
 	require.NoError(t, err)
@@ -312,11 +315,7 @@ func TestSourceYieldsAccountsWithoutID(t *testing.T) {
 func TestIdlessMembersElsewhere(t *testing.T) {
 	ctx := context.Background()
 	src := idlessSource{audience.NewMemorySource(competitorAccounts(10)...)}
-	reg, err := connector.NewRegistry(fake.New("outreach"), fake.New("linkedin"))
-	require.NoError(t, err)
-	e, err := playgraph.New(&playgraph.Options{Clock: clock.NewFake(day0), Connectors: reg,
-		Segments: playgraph.SegmentMap{plays.CRSegment: src, "idless": src}})
-	require.NoError(t, err)
+	e, _, _ := sourceEngine(t, playgraph.SegmentMap{plays.CRSegment: src, "idless": src}, 0)
 
 	g, err := plays.CompetitorResearch().Build()
 	require.NoError(t, err)
