@@ -87,6 +87,45 @@ func (x *idIndex) lookup(h uint64, id string, w *wfState) (uint32, bool) {
 	}
 }
 
+// find returns the slot of id (hash h) if indexed; otherwise it returns the
+// empty entry where insertAt may put it, found by the same probe, or
+// noSlot when the table must grow first (or has no entries yet).
+func (x *idIndex) find(h uint64, id string, w *wfState) (slot uint32, found bool, pos uint32) {
+	si, tag := split(h)
+	s := &x.shards[si]
+	if s.n == 0 || (s.n+1)*4 > s.size()*3 {
+		slot, found = x.lookup(h, id, w)
+		return slot, found, noSlot
+	}
+	mask := s.mask
+	for i := tag & mask; ; i = (i + 1) & mask {
+		e := *s.at(i)
+		if e == 0 {
+			return 0, false, i
+		}
+		if uint32(e>>32) == tag {
+			if g := uint32(e) - 1; w.hasID(g, id) {
+				return g, true, noSlot
+			}
+		}
+	}
+}
+
+// insertAt adds id (hash h) at slot, into the empty entry pos that find
+// returned for it, or by probing when pos is noSlot. The caller has checked
+// it is absent and changed the table in between only through the id's
+// slot (never the index).
+func (x *idIndex) insertAt(h uint64, slot, pos uint32) {
+	if pos == noSlot {
+		x.insert(h, slot)
+		return
+	}
+	si, tag := split(h)
+	s := &x.shards[si]
+	*s.at(pos) = uint64(tag)<<32 | uint64(slot+1)
+	s.n++
+}
+
 // insert adds id (hash h) at slot; the caller has checked it is absent.
 func (x *idIndex) insert(h uint64, slot uint32) {
 	si, tag := split(h)

@@ -675,7 +675,8 @@ func (w *wfState) put(sh *wshard, k int, st *store.AccountState, i int32, a *app
 		g, found = uint32(st.Ref-1), true
 	}
 	if !found {
-		g, found = w.index.lookup(h, id, w)
+		var pos uint32
+		g, found, pos = w.index.find(h, id, w)
 		if !found {
 			if t, hid, ok := w.tomb(sh, id); ok {
 				delete(sh.tombs, hid)
@@ -686,7 +687,7 @@ func (w *wfState) put(sh *wshard, k int, st *store.AccountState, i int32, a *app
 				a.nfresh++
 			}
 			w.setID(g, id)
-			w.index.insert(h, g)
+			w.index.insertAt(h, g, pos)
 		}
 	}
 	sl := sh.slots.at(g >> wShardBits)
