@@ -72,31 +72,30 @@ func (x *idIndex) lookup(h uint64, id string, w *wfState) (uint32, bool) {
 	if s.n == 0 {
 		return 0, false
 	}
-	mask := s.mask
-	for i := tag & mask; ; i = (i + 1) & mask {
-		e := *s.at(i)
-		if e == 0 {
-			return 0, false
-		}
-		if uint32(e>>32) == tag {
-			slot := uint32(e) - 1
-			if w.hasID(slot, id) {
-				return slot, true
-			}
-		}
-	}
+	slot, found, _ := s.probe(tag, id, w)
+	return slot, found
 }
 
 // find returns the slot of id (hash h) if indexed; otherwise it returns the
 // empty entry where insertAt may put it, found by the same probe, or
-// noSlot when the table must grow first (or has no entries yet).
+// noSlot when the table must grow first (or has no entries).
 func (x *idIndex) find(h uint64, id string, w *wfState) (slot uint32, found bool, pos uint32) {
 	si, tag := split(h)
 	s := &x.shards[si]
-	if s.n == 0 || (s.n+1)*4 > s.size()*3 {
-		slot, found = x.lookup(h, id, w)
-		return slot, found, noSlot
+	if s.n == 0 {
+		return 0, false, noSlot
 	}
+	slot, found, pos = s.probe(tag, id, w)
+	if !found && (s.n+1)*4 > s.size()*3 {
+		pos = noSlot // insert grows the table first
+	}
+	return slot, found, pos
+}
+
+// probe walks the run of entries from tag's home entry (the table has
+// entries): it returns the slot of id when indexed, and otherwise the
+// empty entry that ends the run.
+func (s *idShard) probe(tag uint32, id string, w *wfState) (slot uint32, found bool, pos uint32) {
 	mask := s.mask
 	for i := tag & mask; ; i = (i + 1) & mask {
 		e := *s.at(i)
