@@ -163,13 +163,7 @@ func TestIntentsAgainstModel(t *testing.T) {
 			return stateOf(acct)
 		}
 		if rng.IntN(4) != 0 {
-			for _, in := range b.Intents {
-				b.IntentStates = append(b.IntentStates, hint(in.Account))
-			}
-			for _, k := range b.Resolved {
-				acct, _ := store.ActionKeyAccount(k)
-				b.ResolvedStates = append(b.ResolvedStates, hint(acct))
-			}
+			fillHints(&b, hint)
 		}
 		if err := s.Apply(ctx, wfID, &b); err != nil {
 			t.Fatal(err)
@@ -370,13 +364,7 @@ func TestIntentPlacesParallel(t *testing.T) {
 					return -1
 				}
 				if rng.IntN(3) != 0 {
-					for _, in := range b.Intents {
-						b.IntentStates = append(b.IntentStates, pick(in.Account))
-					}
-					for _, k := range b.Resolved {
-						a, _ := store.ActionKeyAccount(k)
-						b.ResolvedStates = append(b.ResolvedStates, pick(a))
-					}
+					fillHints(&b, pick)
 				}
 				if err := s.Apply(ctx, wf, &b); err != nil {
 					t.Error(err)
@@ -533,5 +521,17 @@ func TestMalformedHints(t *testing.T) {
 				t.Fatalf("a refused batch saved a state: %+v", got[0])
 			}
 		})
+	}
+}
+
+// fillHints sets b's state hints: pick returns the hint for an account
+// (the account of an intent, or the one a resolved key names).
+func fillHints(b *store.Batch, pick func(acct string) int32) {
+	for _, in := range b.Intents {
+		b.IntentStates = append(b.IntentStates, pick(in.Account))
+	}
+	for _, k := range b.Resolved {
+		acct, _ := store.ActionKeyAccount(k)
+		b.ResolvedStates = append(b.ResolvedStates, pick(acct))
 	}
 }
