@@ -139,10 +139,15 @@ func (c *chunk) newIntent(pn *pnode, it *item, in *store.Intent) {
 		return
 	}
 	key := c.actionKey(pn.id, it.st.Account, it.st.Entry)
-	*in = store.Intent{Key: key, Node: pn.id, Account: it.st.Account, Entry: it.st.Entry, Created: c.rs.now}
+	// Field by field, like every hot write (see appendStep).
+	in.Key, in.Node, in.Account, in.Entry, in.Created = key, pn.id, it.st.Account, it.st.Entry, c.rs.now
+	in.Items, in.Attempts = nil, 0
 	if !pn.people {
-		c.itemArena = append(c.itemArena, store.Item{Key: key})
-		n := len(c.itemArena)
+		// act reserved room for every item of the bucket.
+		n := len(c.itemArena) + 1
+		c.itemArena = c.itemArena[:n]
+		item := &c.itemArena[n-1]
+		item.Key, item.Contact, item.Status, item.Err = key, nil, store.ItemPending, ""
 		in.Items = c.itemArena[n-1 : n : n]
 		return
 	}

@@ -766,6 +766,21 @@ func (c *chunk) release() {
 	chunkPool.Put(c)
 }
 
+// appendStep appends the step (node, at) to p. It writes the step's fields
+// in place rather than appending a composite literal: the compiler builds
+// such a literal on the stack and copies it, and on this hot path the copy
+// stalls on the stores that just built it (store-to-load forwarding fails
+// for the wider loads of the copy).
+func appendStep(p []store.Step, node string, at time.Time) []store.Step {
+	if len(p) == cap(p) {
+		return append(p, store.Step{Node: node, At: at})
+	}
+	p = p[:len(p)+1]
+	s := &p[len(p)-1]
+	s.Node, s.At, s.Out = node, at, ""
+	return p
+}
+
 // freshPath returns the k-th item's path storage: length 0, capacity
 // pathCap, from the chunk's step arena.
 func (c *chunk) freshPath(k int) []store.Step {
@@ -844,10 +859,11 @@ func (rs *runState) processEntries(ctx context.Context, accts []*audience.Accoun
 		}
 		it := &c.backing[i]
 		it.acct = accts[i]
-		it.st = store.AccountState{
-			Ref: st.Ref, Account: ids[i], Status: store.StatusActive, Node: start.id, Entry: entry,
-			EnteredAt: rs.now, Path: append(c.freshPath(i), store.Step{Node: start.id, At: rs.now}),
-		}
+		// Field by field, like every hot state write (see appendStep).
+		s := &it.st
+		s.Ref, s.Account, s.Status, s.Node, s.Entry = st.Ref, ids[i], store.StatusActive, start.id, entry
+		s.EnteredAt, s.WakeAt, s.Failures, s.Reason = rs.now, time.Time{}, 0, ""
+		s.Path = appendStep(c.freshPath(i), start.id, rs.now)
 		it.dirty = true
 		c.items = append(c.items, it)
 		c.arrive(it, 0)
@@ -956,7 +972,7 @@ func (c *chunk) move(it *item, out int) {
 	it.st.Node = np.id
 	it.st.Status = store.StatusActive
 	it.st.EnteredAt = c.rs.now
-	it.st.Path = append(it.st.Path, store.Step{Node: np.id, At: c.rs.now})
+	it.st.Path = appendStep(it.st.Path, np.id, c.rs.now)
 	it.intent = nil
 	if f := c.rs.e.o.Observer.NodeEntered; f != nil && !c.rs.dry {
 		f(context.Background(), NodeEvent{Workflow: c.rs.w.ID, Run: c.rs.runID, Node: np.id, Accounts: 1})
@@ -1222,7 +1238,9 @@ func incrBy(m map[string]int, k string, v int) map[string]int {
 // env prepares the chunk's reusable filter environment for it.
 func (c *chunk) envFor(it *item, pn *pnode) *eval.Env {
 	env := &c.env
-	*env = eval.Env{Account: it.acct, Now: c.rs.now, EnteredAt: it.st.EnteredAt, Segments: c.rs.segs}
+	// Field by field, like every hot write (see appendStep).
+	env.Account, env.Contact, env.Contacts, env.Events, env.Path = it.acct, nil, nil, nil, nil
+	env.Now, env.EnteredAt, env.Segments = c.rs.now, it.st.EnteredAt, c.rs.segs
 	if pn.needsContacts {
 		env.Contacts = it.contacts
 	}
