@@ -243,7 +243,7 @@ func (c *chunk) dispatch(ctx context.Context, pn *pnode, send []*item) error {
 			if err := pn.conn.Limits().Wait(ctx); err != nil {
 				return err
 			}
-			results, callErr, took := c.call(ctx, pn, batch)
+			results, took, callErr := c.call(ctx, pn, batch)
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -293,7 +293,7 @@ func errString(err error) string {
 }
 
 // call makes one connector call for a batch and normalises its results.
-func (c *chunk) call(ctx context.Context, pn *pnode, batch []ref) ([]connector.Result, error, time.Duration) {
+func (c *chunk) call(ctx context.Context, pn *pnode, batch []ref) ([]connector.Result, time.Duration, error) {
 	start := c.rs.e.o.Clock.Now()
 	var rs []connector.Result
 	var err error
@@ -378,12 +378,12 @@ func (c *chunk) call(ctx context.Context, pn *pnode, batch []ref) ([]connector.R
 		}
 	}()
 	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
-		return connector.AllResults(len(batch), connector.Transient(err)), err, c.rs.e.o.Clock.Now().Sub(start)
+		return connector.AllResults(len(batch), connector.Transient(err)), c.rs.e.o.Clock.Now().Sub(start), err
 	}
 	if err == nil && len(rs) == len(batch) && sound(rs) {
-		return rs, nil, c.rs.e.o.Clock.Now().Sub(start) // what Resolve would return, uncopied
+		return rs, c.rs.e.o.Clock.Now().Sub(start), nil // what Resolve would return, uncopied
 	}
-	return connector.Resolve(len(batch), rs, err), err, c.rs.e.o.Clock.Now().Sub(start)
+	return connector.Resolve(len(batch), rs, err), c.rs.e.o.Clock.Now().Sub(start), err
 }
 
 // sound reports whether connector.Resolve would return rs unchanged: every

@@ -11,17 +11,6 @@ import (
 	"github.com/playgraph/playgraph/schedule"
 )
 
-// local parses a wall time "2006-01-02 15:04" in zone.
-func local(t *testing.T, zone, wall string) time.Time {
-	t.Helper()
-	loc := mustLoc(t, zone)
-	v, err := time.ParseInLocation("2006-01-02 15:04", wall, loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return v
-}
-
 func rfc(t *testing.T, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339, s)

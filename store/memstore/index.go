@@ -197,15 +197,6 @@ func (x *idIndex) remove(h uint64, slot uint32) {
 	}
 }
 
-// bytes reports the index's table memory.
-func (x *idIndex) bytes() int {
-	n := 0
-	for i := range x.shards {
-		n += 8 * x.shards[i].size()
-	}
-	return n
-}
-
 // lookupMany looks up many ids at once, setting found[k] to the slot of
 // ids[k] or noSlot. It first touches each id's first probe entry, then the
 // candidate slots, then their arena bytes, each pass over every id, so

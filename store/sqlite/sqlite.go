@@ -445,9 +445,6 @@ func decNullTime(n sql.NullInt64) time.Time {
 	return time.Unix(0, n.Int64).UTC()
 }
 
-// inChunk bounds the parameters of one IN list or multi-row statement.
-const inChunk = 500
-
 // placeholders returns "(?,?,…),(?,?,…)…": rows groups of cols.
 func placeholders(rows, cols int) string {
 	var b strings.Builder

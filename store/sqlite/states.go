@@ -173,8 +173,6 @@ func validateBatch(b *store.Batch) error {
 	return nil
 }
 
-const statusForgotten = int64(store.StatusForgotten)
-
 // putStates saves states (the last of each account; a new account takes
 // its place at its first occurrence) and returns each state's ref. An
 // account is found by its Ref when that names a row of this workflow
