@@ -43,6 +43,7 @@ func (e *Engine) withLeaseName(ctx context.Context, name string, fn func() error
 // RemoveAccount takes an account out of a workflow: it leaves the flow
 // with the reason recorded, and an action it was waiting to retry is
 // dropped. Under the EnterAgainAfterExit policy it may enter again later.
+// An archived workflow is read-only: ErrState, nothing changed.
 func (e *Engine) RemoveAccount(ctx context.Context, actor Actor, workflowID, accountID, reason string) error {
 	if err := actor.require(PermEdit, "remove an account from a workflow"); err != nil {
 		return err
@@ -51,6 +52,14 @@ func (e *Engine) RemoveAccount(ctx context.Context, actor Actor, workflowID, acc
 		return err
 	}
 	return e.withLease(ctx, workflowID, "remove", func(fence uint64) error {
+		// Checked under the lease Archive takes too.
+		w, err := e.getWorkflow(ctx, workflowID)
+		if err != nil {
+			return err
+		}
+		if w.Status == store.WorkflowArchived {
+			return fmt.Errorf("%w: workflow %s is archived (read-only)", ErrState, workflowID)
+		}
 		sts, err := e.st.GetStates(ctx, workflowID, []string{accountID})
 		if err != nil {
 			return err

@@ -273,6 +273,11 @@ type runState struct {
 	auditLeft  atomic.Int64
 	auditDrop  atomic.Int64
 	waitingEnd atomic.Int64
+
+	// skipped counts, per node, the waiting accounts phase 1 left alone
+	// (see skipWaiting); only phase 1's producer goroutine touches it, and
+	// it joins counts when phase 1 is over.
+	skipped []int
 }
 
 func (rs *runState) addError(nodeID, account string, err error) {
@@ -376,7 +381,7 @@ func (rs *runState) execute(ctx context.Context) error {
 	}
 
 	// Phase 1: accounts already in the flow.
-	if err := rs.phase(ctx, func(submit func(func(context.Context) error) bool) error {
+	err = rs.phase(ctx, func(submit func(func(context.Context) error) bool) error {
 		var chunk []store.AccountState
 		flush := func() bool {
 			if len(chunk) == 0 {
@@ -403,7 +408,13 @@ func (rs *runState) execute(ctx context.Context) error {
 		}
 		flush()
 		return nil
-	}); err != nil {
+	})
+	rs.mu.Lock()
+	for i, n := range rs.skipped {
+		rs.counts[i].Waiting += n
+	}
+	rs.mu.Unlock()
+	if err != nil {
 		return err
 	}
 
@@ -505,6 +516,10 @@ func (rs *runState) skipWaiting(st *store.AccountState) bool {
 		}
 	}
 	rs.waitingEnd.Add(1)
+	if rs.skipped == nil {
+		rs.skipped = make([]int, len(rs.p.nodes))
+	}
+	rs.skipped[i]++ // still waiting at the node, like a parked account
 	return true
 }
 

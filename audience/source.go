@@ -14,9 +14,14 @@ import (
 //
 // Implementations must be safe for concurrent use.
 type Source interface {
-	// Members streams the segment's current members. The sequence stops at
-	// the first error, which it yields with a nil account; it must honour
-	// ctx. Accounts yielded must not be modified afterwards.
+	// Members streams the segment's current members, each once. The
+	// sequence stops at the first error, which it yields with a nil
+	// account; it must honour ctx. Accounts yielded must not be modified
+	// afterwards. The engine does not look for repeats (that would cost a
+	// set of every member's id per run): an account yielded twice is
+	// processed twice in that run, counted twice in its report, and its
+	// actions are sent twice under the same idempotency keys, which a
+	// receiver that dedupes on them sees once.
 	Members(ctx context.Context) iter.Seq2[*Account, error]
 	// Lookup returns the accounts with the given ids, in the order asked:
 	// out[i] is ids[i]'s account, or nil if the source does not know it.

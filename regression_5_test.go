@@ -1,0 +1,133 @@
+package playgraph_test
+
+import (
+	"context"
+	"iter"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/playgraph/playgraph"
+	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/connector/fake"
+	"github.com/playgraph/playgraph/eval"
+	"github.com/playgraph/playgraph/graph"
+	"github.com/playgraph/playgraph/internal/clock"
+	"github.com/playgraph/playgraph/node"
+	"github.com/playgraph/playgraph/schedule"
+	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/memstore"
+)
+
+// An account still waiting at a timer on a later run is counted as waiting
+// at the node whether or not the timer has conditions. A timer without
+// conditions lets the run skip the account without reading its data; it
+// was left out of the node's Waiting count (run and preview) while the
+// run's status still said "completed with timer".
+func TestSkippedWaitingAccountsCounted(t *testing.T) {
+	for _, cond := range []bool{false, true} {
+		tm := node.NewTimer("wait", "Wait", schedule.Span{Days: 3})
+		if cond {
+			tm = tm.WithConditions(eval.Filter{Expr: `intent_score > 90`})
+		}
+		g, err := graph.New("w").Add(node.NewStart("start", "Start", "seg"), tm, pushNode("push")).
+			Connect("start", node.PathNext, "wait").Connect("wait", tm.Outputs()[0], "push").Build()
+		require.NoError(t, err)
+		w := rgNew(t, g, playgraph.WorkflowSpec{}, nil)
+		require.NoError(t, w.src.Add(&audience.Account{ID: "a"}, &audience.Account{ID: "b"}))
+		ctx := context.Background()
+		rep, err := w.e.Run(ctx, admin, w.wf.ID)
+		require.NoError(t, err)
+		require.Equal(t, 2, rep.Counts["wait"].Waiting, "conditions %v: run 1", cond)
+
+		w.clk.Advance(24 * time.Hour)
+		rep, err = w.e.Run(ctx, admin, w.wf.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.RunCompletedWithTimer, rep.Status)
+		require.Equal(t, 2, rep.Counts["wait"].Waiting, "conditions %v: run 2, still waiting", cond)
+
+		pr, err := w.e.Preview(ctx, admin, w.wf.ID)
+		require.NoError(t, err)
+		require.Equal(t, 2, pr.Counts["wait"].Waiting, "conditions %v: preview", cond)
+	}
+}
+
+// An archived workflow is read-only: RemoveAccount fails with ErrState and
+// changes nothing.
+func TestRemoveAccountArchived(t *testing.T) {
+	tm := node.NewTimer("wait", "Wait", schedule.Span{Days: 3})
+	g, err := graph.New("w").Add(node.NewStart("start", "Start", "seg"), tm, pushNode("push")).
+		Connect("start", node.PathNext, "wait").Connect("wait", tm.Outputs()[0], "push").Build()
+	require.NoError(t, err)
+	w := rgNew(t, g, playgraph.WorkflowSpec{}, nil)
+	ctx := context.Background()
+	require.NoError(t, w.src.Add(&audience.Account{ID: "a"}))
+	_, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	_, err = w.e.Archive(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+
+	err = w.e.RemoveAccount(ctx, admin, w.wf.ID, "a", "cleanup")
+	require.ErrorIs(t, err, playgraph.ErrState)
+	pos, err := w.e.Where(ctx, admin, w.wf.ID, "a")
+	require.NoError(t, err)
+	require.Equal(t, store.StatusWaiting, pos.Status)
+	require.Empty(t, pos.Reason)
+}
+
+// twiceSource yields every member twice.
+type twiceSource struct{ *audience.MemorySource }
+
+func (s twiceSource) Members(ctx context.Context) iter.Seq2[*audience.Account, error] {
+	return func(yield func(*audience.Account, error) bool) {
+		for a, err := range s.MemorySource.Members(ctx) {
+			if !yield(a, err) || err != nil {
+				return
+			}
+			if !yield(a, nil) {
+				return
+			}
+		}
+	}
+}
+
+// A source that repeats a member breaks Members' contract; the documented
+// outcome: the account is processed (and counted) twice in that run, both
+// sends carry the same key, so a deduping receiver acts once, and the
+// store holds one state; a later run sends nothing new.
+func TestRepeatedMemberDocumentedOutcome(t *testing.T) {
+	ctx := context.Background()
+	crm := fake.New("crm", fake.WithDedupe())
+	reg, err := connector.NewRegistry(crm)
+	require.NoError(t, err)
+	src := &audience.MemorySource{}
+	require.NoError(t, src.Add(&audience.Account{ID: "a"}))
+	e, err := playgraph.New(&playgraph.Options{
+		Store: memstore.New(), Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{"seg": twiceSource{src}},
+	})
+	require.NoError(t, err)
+	g, err := graph.New("dup").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
+		Connect("start", node.PathNext, "push").Build()
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+
+	rep, err := e.Run(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, rep.Counts["start"].Entered)
+	require.Len(t, crm.Delivered(""), 1)
+	require.Equal(t, playgraph.ActionKey(wf.ID, "push", "a", 1), crm.Delivered("")[0].Key)
+	counts, err := e.Counts(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, counts["push"].Total()+counts["start"].Total())
+
+	rep, err = e.Run(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	require.Zero(t, rep.Counts["start"].Entered)
+	require.Len(t, crm.Delivered(""), 1)
+}
