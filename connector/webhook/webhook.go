@@ -218,7 +218,15 @@ func (c *Connector) post(ctx context.Context, req Request) ([]connector.Result, 
 	req.Connector = c.Name()
 	body, err := json.Marshal(req)
 	if err != nil {
-		return nil, connector.MarkPermanent(fmt.Errorf("webhook: encoding request: %w", err))
+		// An item JSON cannot encode (a NaN value, say) fails alone: one
+		// bad record never fails its batch. The rest are sent.
+		sent, keys, req.Items = dropUnencodable(all, sent, out)
+		if len(sent) == 0 {
+			return out, nil
+		}
+		if body, err = json.Marshal(req); err != nil {
+			return nil, connector.MarkPermanent(fmt.Errorf("webhook: encoding request: %w", err))
+		}
 	}
 	results, err := c.send(ctx, req.Action, len(sent), body, BatchKey(keys))
 	if err != nil {
@@ -228,6 +236,25 @@ func (c *Connector) post(ctx context.Context, req Request) ([]connector.Result, 
 		out[i] = results.result(all[i].Key)
 	}
 	return out, nil
+}
+
+// dropUnencodable marks permanently failed, in out, each item of all[sent]
+// that JSON cannot encode, and returns the indexes, keys and items of the
+// others.
+func dropUnencodable(all []Item, sent []int, out []connector.Result) ([]int, []string, []Item) {
+	var keep []int
+	var keys []string
+	var items []Item
+	for _, i := range sent {
+		if _, err := json.Marshal(all[i]); err != nil {
+			out[i] = connector.Permanent(fmt.Errorf("webhook: encoding item %s: %w", all[i].Key, err))
+			continue
+		}
+		keep = append(keep, i)
+		keys = append(keys, all[i].Key)
+		items = append(items, all[i])
+	}
+	return keep, keys, items
 }
 
 // answer is a parsed 2xx response.

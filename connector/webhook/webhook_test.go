@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -493,4 +494,34 @@ func FuzzVerifyBody(f *testing.F) {
 			t.Errorf("accepted %q for %q", header, body)
 		}
 	})
+}
+
+// An item JSON cannot encode (a NaN revenue) fails alone, permanently; the
+// rest of its batch is sent in one request. The whole call failed before.
+func TestUnencodableItemFailsAlone(t *testing.T) {
+	rc, srv := serve(t, nil)
+	c := newConn(t, srv.URL)
+	items := accounts("a", "bad", "c")
+	items[1].Account.Revenue = math.NaN()
+	rs, err := c.AddToAudience(ctx, "aud-1", items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rs[0].OK() || !rs[2].OK() {
+		t.Errorf("healthy items: %+v, %+v", rs[0], rs[2])
+	}
+	if rs[1].Status != connector.StatusPermanent || rs[1].Err == nil || !strings.Contains(rs[1].Err.Error(), "encoding item") {
+		t.Errorf("bad item: %+v", rs[1])
+	}
+	if len(rc.reqs) != 1 || len(rc.reqs[0].Items) != 2 || rc.reqs[0].Items[0].Key != items[0].Key || rc.reqs[0].Items[1].Key != items[2].Key {
+		t.Fatalf("requests: %+v", rc.reqs)
+	}
+	// Every item bad: nothing is sent, no error for the call.
+	rs, err = c.AddToAudience(ctx, "aud-1", items[1:2])
+	if err != nil || len(rs) != 1 || rs[0].Status != connector.StatusPermanent {
+		t.Errorf("all bad: %+v, %v", rs, err)
+	}
+	if len(rc.reqs) != 1 {
+		t.Errorf("requests %d, want still 1", len(rc.reqs))
+	}
 }
