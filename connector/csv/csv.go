@@ -6,6 +6,7 @@ import (
 	encsv "encoding/csv"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -98,9 +99,10 @@ func (c *Connector) Path() string { return c.path }
 
 // readFile reads a file written by this package: its header (without the
 // key column) and rows (key last). A missing or empty file gives nils.
-// For the staging file (torn true), a last line cut short by a crash —
+// For the staging file (torn true), a last row (which a quoted value may spread over lines) cut short by a crash —
 // never acknowledged — is dropped.
 func readFile(path string, torn bool) (header []string, rows [][]string, err error) {
+	var end int64 // input offset just past the last whole record read
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
@@ -115,9 +117,26 @@ func readFile(path string, torn bool) (header []string, rows [][]string, err err
 	if torn {
 		r.FieldsPerRecord = -1
 	}
-	all, err := r.ReadAll()
-	if err != nil {
-		return nil, nil, fmt.Errorf("csv: reading %s: %w", path, err)
+	var all [][]string
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// A quoted value may hold newlines: a crash can cut a row
+			// inside one, after such a newline. What is left after the
+			// last whole record then opens a quote it never closes (an
+			// odd number of quote characters; a whole quoted value has an
+			// even number). That torn row is dropped; any other error is
+			// a damaged file.
+			if torn && bytes.Count(data[end:], []byte{'"'})%2 == 1 {
+				break
+			}
+			return nil, nil, fmt.Errorf("csv: reading %s: %w", path, err)
+		}
+		all = append(all, rec)
+		end = r.InputOffset()
 	}
 	if len(all) == 0 {
 		return nil, nil, nil

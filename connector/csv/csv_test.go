@@ -272,6 +272,38 @@ func TestTornStagingLine(t *testing.T) {
 	}
 }
 
+// A crash can cut a row inside a quoted value that holds a newline, just
+// after that newline: the torn row is dropped like any torn line (New
+// failed on the unclosed quote before). A staging file damaged otherwise
+// is still an error.
+func TestTornStagingMultilineValue(t *testing.T) {
+	for _, pending := range []string{
+		"Email,Last,_key\na@x.com,A,k1\nb@x.com,\"Line1\n",
+		"Email,Last,_key\na@x.com,A,k1\nb@x.com,\"He said \"\"hi\"\"\nand",
+	} {
+		path := filepath.Join(t.TempDir(), "out.csv")
+		if err := os.WriteFile(path+csv.PendingSuffix, []byte(pending), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		c := newConn(t, path)
+		pub, err := c.EndRun(ctx, connector.RunInfo{})
+		if err != nil || pub.Items != 1 {
+			t.Fatalf("%q: %+v %v", pending, pub, err)
+		}
+		if rows := readBack(t, path); len(rows) != 2 || rows[1][2] != "k1" {
+			t.Errorf("%q: %q", pending, rows)
+		}
+	}
+	damaged := "Email,Last,_key\na@x.com,A\"x\"y,k1\nc@x.com,C,k3\n"
+	path := filepath.Join(t.TempDir(), "out.csv")
+	if err := os.WriteFile(path+csv.PendingSuffix, []byte(damaged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := csv.New(csv.Config{Name: "export", Path: path, Environment: connector.Production}); err == nil {
+		t.Errorf("a damaged staging file was accepted")
+	}
+}
+
 func TestRefusals(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "out.csv")
