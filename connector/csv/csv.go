@@ -99,8 +99,9 @@ func (c *Connector) Path() string { return c.path }
 
 // readFile reads a file written by this package: its header (without the
 // key column) and rows (key last). A missing or empty file gives nils.
-// For the staging file (torn true), a last row (which a quoted value may spread over lines) cut short by a crash —
-// never acknowledged — is dropped.
+// For the staging file (torn true), a last row cut short by a crash —
+// never acknowledged — is dropped, even one that a quoted value spreads
+// over several lines.
 func readFile(path string, torn bool) (header []string, rows [][]string, err error) {
 	var end int64 // input offset just past the last whole record read
 	data, err := os.ReadFile(path)
