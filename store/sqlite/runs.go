@@ -53,6 +53,9 @@ func decodeRun(rec []byte) (store.Run, error) {
 	if err := json.Unmarshal(rec, &r); err != nil {
 		return r, fmt.Errorf("%w: run record: %v", errCorrupt, err)
 	}
+	// JSON keeps the zone offset a time was written with; every time
+	// comes back in UTC (see Times in the package doc).
+	r.Now, r.StartedAt, r.EndedAt = r.Now.UTC(), r.StartedAt.UTC(), r.EndedAt.UTC()
 	return r, nil
 }
 

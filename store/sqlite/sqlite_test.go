@@ -171,3 +171,39 @@ func TestBusyTimeout(t *testing.T) {
 		t.Fatalf("once the lock is free: %v", err)
 	}
 }
+
+// A run's times come back as the same instants in UTC, as the package doc
+// says of every time; the run record is JSON, which kept the offset they
+// were written with.
+func TestRunTimesInUTC(t *testing.T) {
+	t.Parallel()
+	s := open(t)
+	est := time.FixedZone("EST", -5*3600)
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, est)
+	r := store.Run{ID: "r1", Workflow: "wf", Now: start, StartedAt: start, EndedAt: start.Add(time.Minute)}
+	if err := s.PutRun(t.Context(), r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetRun(t.Context(), "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.ListRuns(t.Context(), "wf", 0)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("ListRuns: %v %v", list, err)
+	}
+	for _, g := range []store.Run{got, list[0]} {
+		for _, tm := range []struct{ got, want time.Time }{{g.Now, r.Now}, {g.StartedAt, r.StartedAt}, {g.EndedAt, r.EndedAt}} {
+			if tm.got.Location() != time.UTC || !tm.got.Equal(tm.want) {
+				t.Errorf("time %v, want %v in UTC", tm.got, tm.want.UTC())
+			}
+		}
+	}
+	// The zero time round-trips as the zero time.
+	if err := s.PutRun(t.Context(), store.Run{ID: "r2", Workflow: "wf", StartedAt: start}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetRun(t.Context(), "r2"); err != nil || got.EndedAt != (time.Time{}) || got.Now != (time.Time{}) {
+		t.Errorf("zero times: %+v %v", got, err)
+	}
+}
