@@ -58,6 +58,11 @@ type Position struct {
 // Where tells where an account is in a workflow: its node, since when, its
 // path with times and, for each decision on it, the branch taken with the
 // filter's explanation; plus per-node counts of where everyone is.
+// Explanations are worked out now, off the run's fast path, with the
+// environment a run gives the filter (the account, its contacts, its
+// engagement events, its path up to the decision, in_segment()) and
+// today's data: when the data changed since, they may differ from what
+// decided.
 func (e *Engine) Where(ctx context.Context, actor Actor, workflowID, accountID string) (Position, error) {
 	if err := actor.require(PermRead, "read account positions"); err != nil {
 		return Position{}, err
@@ -88,20 +93,25 @@ func (e *Engine) Where(ctx context.Context, actor Actor, workflowID, accountID s
 	}
 	g, gerr := e.loadGraph(ctx, workflowID, version)
 	var acct *audience.Account
+	var src audience.Source
 	if gerr == nil {
-		if src, err := e.source(ctx, w.Segment); err == nil {
+		if src, err = e.source(ctx, w.Segment); err == nil {
 			if as, err := src.Lookup(ctx, []string{accountID}); err == nil && len(as) == 1 {
 				acct = as[0]
 			}
 		}
 	}
-	for _, s := range st.Path {
+	var ex *explainer
+	for k, s := range st.Path {
 		ps := PathStep{Node: s.Node, At: s.At, Out: s.Out}
 		if gerr == nil {
 			if n, ok := g.Node(s.Node); ok {
 				ps.Label = n.NodeLabel()
 				if d, ok := n.(*node.Decision); ok && acct != nil && s.Out != "" {
-					ps.Explanation = explainDecision(g.Programs(g.Index(s.Node)), d, acct, s)
+					if ex == nil {
+						ex = &explainer{e: e, ctx: ctx, src: src, acct: acct, path: st.Path}
+					}
+					ps.Explanation = ex.explain(g.Programs(g.Index(s.Node)), d, k)
 				}
 			}
 		}
@@ -113,8 +123,73 @@ func (e *Engine) Where(ctx context.Context, actor Actor, workflowID, accountID s
 	return pos, nil
 }
 
-func explainDecision(progs []*eval.Program, d *node.Decision, a *audience.Account, s store.Step) string {
-	env := &eval.Env{Account: a, Now: s.At, EnteredAt: s.At}
+// explainer re-evaluates an account's decisions for Where with the
+// environment a run gives a filter: the account, its known contacts, its
+// engagement events, its path up to the decision, and in_segment(); the
+// contacts, events and segments are read once, when a program needs them.
+// It explains with today's data: when the data changed since the decision,
+// the explanation may differ from what decided.
+type explainer struct {
+	e    *Engine
+	ctx  context.Context
+	src  audience.Source
+	acct *audience.Account
+	path []store.Step
+
+	contacts, events bool // loaded
+	cons             []audience.Contact
+	evs              []audience.Event
+	segs             *segResolver
+}
+
+// env is the environment of the decision at step k of the path.
+func (x *explainer) env(progs []*eval.Program, k int) (*eval.Env, error) {
+	s := x.path[k]
+	env := &eval.Env{Account: x.acct, Now: s.At, EnteredAt: s.At}
+	for _, p := range progs {
+		if p.NeedsContacts() && !x.contacts {
+			m, err := x.src.Contacts(x.ctx, []string{x.acct.ID})
+			if err != nil {
+				return nil, fmt.Errorf("%w: contacts: %w", ErrSegment, err)
+			}
+			x.cons, x.contacts = m[x.acct.ID], true
+		}
+		if len(p.EngagedNodes()) > 0 && !x.events {
+			m, err := x.e.st.Events(x.ctx, []string{x.acct.ID}, x.path[0].At)
+			if err != nil {
+				return nil, err
+			}
+			x.evs, x.events = m[x.acct.ID], true
+		}
+	}
+	if x.segs == nil {
+		x.segs = &segResolver{e: x.e, ctx: x.ctx}
+	}
+	for _, p := range progs {
+		for _, id := range p.Segments() {
+			x.segs.mu.Lock()
+			_, have := x.segs.sets[id]
+			x.segs.mu.Unlock()
+			if !have {
+				if err := x.segs.load(id); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	env.Contacts, env.Events, env.Segments = x.cons, x.evs, x.segs
+	for _, ps := range x.path[:k+1] {
+		env.Path = append(env.Path, eval.Step{Node: ps.Node, At: ps.At})
+	}
+	return env, nil
+}
+
+// explain re-evaluates the decision d at step k of the path.
+func (x *explainer) explain(progs []*eval.Program, d *node.Decision, k int) string {
+	env, err := x.env(progs, k)
+	if err != nil {
+		return "cannot explain: " + err.Error()
+	}
 	names := d.Outputs()
 	out := ""
 	for k, p := range progs {

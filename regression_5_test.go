@@ -3,6 +3,7 @@ package playgraph_test
 import (
 	"context"
 	"iter"
+	"strings"
 	"testing"
 	"time"
 
@@ -130,4 +131,48 @@ func TestRepeatedMemberDocumentedOutcome(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, rep.Counts["start"].Entered)
 	require.Len(t, crm.Delivered(""), 1)
+}
+
+// Where explains a decision with the environment the run decided with:
+// in_segment() and the account's contacts included. It evaluated the
+// filters with the account alone before, so such conditions were
+// explained as false on the branch they had sent the account down.
+func TestWhereExplainsWithRunEnvironment(t *testing.T) {
+	ctx := context.Background()
+	src := &audience.MemorySource{}
+	require.NoError(t, src.Add(&audience.Account{ID: "a", Name: "Acme"}))
+	src.SetContacts("a", audience.Contact{ID: "c1", Title: "VP Sales"})
+	vip := &audience.MemorySource{}
+	require.NoError(t, vip.Add(&audience.Account{ID: "a"}))
+	e, err := playgraph.New(&playgraph.Options{
+		Store: memstore.New(), Clock: clock.NewFake(day0),
+		Segments: playgraph.SegmentMap{"seg": src, "vip": vip},
+	})
+	require.NoError(t, err)
+	g, err := graph.New("explain").Add(node.NewStart("start", "Start", "seg"),
+		node.NewYesNo("vip", "VIP?", eval.Filter{Expr: `in_segment("vip")`}),
+		node.NewYesNo("vp", "A VP?", eval.Filter{Expr: `any(contacts, .title contains "VP")`})).
+		Connect("start", node.PathNext, "vip").Connect("vip", node.PathYes, "vp").Build()
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	rep, err := e.Run(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Counts["vp"].Paths[node.PathYes])
+
+	pos, err := e.Where(ctx, viewer, wf.ID, "a")
+	require.NoError(t, err)
+	explained := map[string]string{}
+	for _, s := range pos.Path {
+		if s.Explanation != "" {
+			require.Equal(t, node.PathYes, s.Out, s.Node)
+			explained[s.Node] = s.Explanation
+		}
+	}
+	require.Len(t, explained, 2)
+	for n, ex := range explained {
+		require.True(t, strings.HasPrefix(ex, "yes: true"), "%s: %s", n, ex)
+	}
 }
