@@ -345,19 +345,53 @@ func (e *Engine) Unpublish(ctx context.Context, actor Actor, workflowID, reason 
 }
 
 // Archive makes a workflow read-only; it is no longer run. Archived
-// workflows can be duplicated. While a run is in progress it fails with
-// ErrRunInProgress.
+// workflows can be duplicated. Actions left pending by an interrupted run
+// are given up, since no run will finish them: their intents are resolved
+// and the credits held for them released. While a run is in progress it
+// fails with ErrRunInProgress.
 func (e *Engine) Archive(ctx context.Context, actor Actor, workflowID string) (Workflow, error) {
 	if err := actor.require(PermEdit, "archive a workflow"); err != nil {
 		return Workflow{}, err
 	}
-	return e.setStatusLeased(ctx, workflowID, func(w *store.Workflow) error {
+	if _, err := e.getWorkflow(ctx, workflowID); err != nil {
+		return Workflow{}, err
+	}
+	var out Workflow
+	err := e.withLease(ctx, workflowID, "status", func(fence uint64) error {
+		w, err := e.getWorkflow(ctx, workflowID)
+		if err != nil {
+			return err
+		}
 		if w.Status == store.WorkflowArchived {
 			return fmt.Errorf("%w: workflow %s is already archived", ErrState, w.ID)
 		}
-		w.Status = store.WorkflowArchived
-		return nil
+		// Give the pending actions up first: should that fail, the
+		// workflow is not archived, and archiving again finishes it.
+		var keys []string
+		for in, err := range e.st.PendingIntents(ctx, workflowID) {
+			if err != nil {
+				return err
+			}
+			keys = append(keys, in.Key)
+		}
+		if err := e.releaseKeys(ctx, keys); err != nil {
+			return err
+		}
+		if len(keys) > 0 {
+			if err := e.st.Apply(ctx, workflowID, &store.Batch{Fence: fence, Resolved: keys}); err != nil {
+				return err
+			}
+		}
+		out, err = e.setStatus(ctx, workflowID, func(w *store.Workflow) error {
+			if w.Status == store.WorkflowArchived {
+				return fmt.Errorf("%w: workflow %s is already archived", ErrState, w.ID)
+			}
+			w.Status = store.WorkflowArchived
+			return nil
+		})
+		return err
 	})
+	return out, err
 }
 
 // setStatusLeased is setStatus holding the workflow's run lease, so the

@@ -473,3 +473,46 @@ func TestMonthlyContactLimitBlocks(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, w.atNodes(t)["buy/blocked"], "one more account fits the new month")
 }
+
+// cancellingProvider cancels the run's context while its purchase is in
+// flight, as a host shutting down mid-run would.
+type cancellingProvider struct {
+	*fake.Connector
+	cancel context.CancelFunc
+}
+
+func (p *cancellingProvider) Purchase(ctx context.Context, _ connector.PurchaseRequest, _ []connector.AccountItem) ([]connector.Purchase, error) {
+	p.cancel()
+	return nil, ctx.Err()
+}
+
+// A run cut short during a purchase leaves its credits held for the run
+// that finishes the action. An archived workflow never runs again:
+// archiving gives its pending actions up and releases what they held (it
+// kept them held for good before).
+func TestArchiveReleasesHeldCredits(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 2, 3, 100)
+	cctx, cancel := context.WithCancel(ctx)
+	reg, err := connector.NewRegistry(&cancellingProvider{Connector: w.provider, cancel: cancel}, w.crm)
+	require.NoError(t, err)
+	opts := *w.opts
+	opts.Connectors = reg
+	cut, err := playgraph.New(&opts)
+	require.NoError(t, err)
+	_, err = cut.Run(cctx, admin, w.wf.ID)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Positive(t, w.balance(t).Reserved, "the cut run holds credits")
+
+	_, err = w.e.Archive(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	b := w.balance(t)
+	require.Zero(t, b.Reserved)
+	require.EqualValues(t, 100, b.Available)
+	for in, err := range w.st.PendingIntents(ctx, w.wf.ID) {
+		require.NoError(t, err)
+		t.Errorf("intent %s still pending", in.Key)
+	}
+	_, err = w.e.Archive(ctx, admin, w.wf.ID)
+	require.ErrorIs(t, err, playgraph.ErrState)
+}
