@@ -4,12 +4,14 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/playgraph/playgraph"
 	"github.com/playgraph/playgraph/connector"
 	"github.com/playgraph/playgraph/graph"
 	"github.com/playgraph/playgraph/internal/plays"
 	"github.com/playgraph/playgraph/playtest"
+	"github.com/playgraph/playgraph/schedule"
 	"github.com/playgraph/playgraph/store"
 )
 
@@ -71,6 +73,25 @@ func TestPurchaseSaveTimer(t *testing.T) {
 
 // Profile and MatchRules replace the defaults: a contact the CRM already
 // holds (same email) is matched, not saved again — though it was bought.
+// Run history keeps every run of a Play, so that the assertions over
+// "every run so far" see them all: with the engine's default (the newest
+// 100), AssertCreditsSpent failed a right figure once the first run, the
+// one that spent, had been pruned.
+func TestAssertionsSeeEveryRun(t *testing.T) {
+	p := playtest.New(t, newAudience(t), playtest.Credits(100), playtest.Schedule(schedule.Pipeline(15)))
+	p.Account("acme.com", playtest.Stock(4))
+	p.Account("globex.com", playtest.Stock(4))
+	p.Account("hooli.com", playtest.Stock(1))
+	reps := p.Advance(2 * 24 * time.Hour)
+	if len(reps) <= 100 {
+		t.Fatalf("%d runs: the test needs more than the engine's default history", len(reps))
+	}
+	if got := len(p.Runs()); got != len(reps) {
+		t.Errorf("Runs() holds %d runs, want all %d", got, len(reps))
+	}
+	p.AssertCreditsSpent(t, 7)
+}
+
 func TestProfileAndMatchRules(t *testing.T) {
 	prof := &connector.MappingProfile{Name: "crm-contacts", Kind: connector.KindLead, Environment: connector.Production,
 		Fields:  []connector.FieldMapping{{From: "contact.email", To: "EmailAddress"}, {From: "contact.last_name", To: "LastName"}, {From: "name", To: "Company"}},

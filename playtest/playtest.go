@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"slices"
 	"sort"
 	"testing"
@@ -184,6 +185,9 @@ func New(tb testing.TB, g *graph.Graph, opts ...Option) *Play {
 	}
 
 	eo := playgraph.Options{
+		// Run history keeps every run (unless Configure bounds it), so
+		// that Runs, AssertRuns and the credit assertions see them all.
+		Retention:  playgraph.Retention{Runs: math.MaxInt32},
 		Store:      p.st,
 		Segments:   playgraph.SegmentMap{g.Start().Segment: p.src},
 		Connectors: reg,
@@ -346,7 +350,8 @@ func (p *Play) Where(accountID string) playgraph.Position {
 	return pos
 }
 
-// Runs returns the workflow's runs, oldest first.
+// Runs returns the workflow's runs, oldest first: every run, unless
+// [Configure] changed Options.Retention (then what it keeps).
 func (p *Play) Runs() []playgraph.RunReport {
 	p.tb.Helper()
 	if !p.live() {
