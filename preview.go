@@ -41,6 +41,15 @@ type PreviewReport struct {
 // account state changed, no run recorded. It posts one "preview ready"
 // notification to the actor. A workflow never published is previewed in
 // its draft version. Preview honours ctx.
+//
+// Where a simulation cannot see what the run would: accounts reaching a
+// purchase or create-account action are taken against the credits
+// available to audience workflows when the preview starts, blocking those
+// the credits do not cover as the run would (monthly limits per user are
+// not simulated, and with several batches in flight the run may block
+// other accounts than the preview); and since a preview buys nothing, an
+// action on purchased contacts later in the same pass (saving them to a
+// CRM, say) counts only the contacts earlier runs bought.
 func (e *Engine) Preview(ctx context.Context, actor Actor, workflowID string) (PreviewReport, error) {
 	if err := actor.require(PermEdit, "preview a workflow"); err != nil {
 		return PreviewReport{}, err

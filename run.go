@@ -254,6 +254,9 @@ type runState struct {
 
 	indexes         map[string]*connector.MatchIndex // per node id, under mu
 	creditsSpent    atomic.Int64
+	previewMu       sync.Mutex
+	previewRead     bool         // previewLeft was read from the ledger
+	previewLeft     atomic.Int64 // preview: credits still available to spend
 	upper           atomic.Int64 // preview: credits if every account took its maximum
 	expected        atomic.Int64 // preview: credits by the provider's counts
 	expectedUnknown atomic.Bool

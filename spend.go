@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/connector"
@@ -144,7 +145,10 @@ func (c *chunk) prepareSpend(ctx context.Context, pn *pnode, send []*item) ([]*i
 		per *= int64(pn.maxPer)
 	}
 	if rs.dry {
-		return send, c.estimate(ctx, pn, send, per)
+		if err := c.estimate(ctx, pn, send, per); err != nil {
+			return nil, err
+		}
+		return c.previewReserve(ctx, pn, send, per)
 	}
 	led := rs.e.o.Credits
 	user := rs.creditUser()
@@ -375,6 +379,60 @@ func (c *chunk) estimate(ctx context.Context, pn *pnode, send []*item, per int64
 		}
 	}
 	return nil
+}
+
+// previewReserve is prepareSpend's reservation for a preview: nothing is
+// reserved, but the accounts are taken in the same order against the
+// credits available to audience workflows when the preview began, so that
+// the accounts the run would block for credits are blocked in the preview
+// too. Monthly limits per user are not simulated.
+func (c *chunk) previewReserve(ctx context.Context, pn *pnode, send []*item, per int64) ([]*item, error) {
+	rs := c.rs
+	if per == 0 || rs.e.o.Credits == nil {
+		return send, nil
+	}
+	left, err := rs.previewCredits(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := send[:0]
+	stop := false
+	for _, it := range send {
+		if !pendingItems(it.intent) {
+			out = append(out, it)
+			continue
+		}
+		if !stop && left.Add(-per) < 0 {
+			left.Add(per)
+			stop = true
+		}
+		if stop {
+			c.block(it, &InsufficientCreditsError{Node: pn.id, Account: it.st.Account, Credits: per, Err: credit.ErrInsufficientCredits})
+			continue
+		}
+		out = append(out, it)
+	}
+	return out, nil
+}
+
+// previewCredits returns the credits a preview may still spend, read from
+// the ledger the first time it is asked.
+func (rs *runState) previewCredits(ctx context.Context) (*atomic.Int64, error) {
+	rs.previewMu.Lock()
+	defer rs.previewMu.Unlock()
+	if !rs.previewRead {
+		b, err := rs.e.o.Credits.Balance(ctx, credit.AppAudienceWorkflows, rs.now)
+		switch {
+		case errors.Is(err, credit.ErrNoPool), errors.Is(err, credit.ErrNotFound):
+			// No pool covers now: nothing can be spent.
+		case err != nil:
+			return nil, fmt.Errorf("preview: reading the credit balance: %w", err)
+		default:
+			rs.previewLeft.Store(b.Available)
+		}
+		rs.previewRead = true
+	}
+	return &rs.previewLeft, nil
 }
 
 // noteInsufficient posts, once per run, an inbox notice that credits ran

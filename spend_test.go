@@ -365,6 +365,27 @@ func TestPreviewWritesNothing(t *testing.T) {
 	assert.ErrorIs(t, err, context.Canceled)
 }
 
+// A preview takes the accounts reaching a purchase against the credits
+// available, in the run's order, so the accounts the run blocks for
+// credits are blocked in the preview too (it let them all through before).
+func TestPreviewBlocksForCredits(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 4, 2, 7) // 3 credits held per account: two fit in 7
+	pre, err := w.e.Preview(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, playgraph.CreditEstimate{UpperBound: 12, Expected: 8, ExpectedKnown: true}, pre.Credits)
+	assert.EqualValues(t, 7, w.balance(t).Available, "the preview reserved nothing")
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 2, rep.Counts["buy"].Sent)
+	for _, id := range []string{"start", "buy", "save", "wait"} {
+		assert.Equal(t, rep.Counts[id].Entered, pre.Counts[id].Entered, "%s entered", id)
+		assert.Equal(t, rep.Counts[id].Paths, pre.Counts[id].Paths, "%s paths", id)
+		assert.Equal(t, rep.Counts[id].Waiting, pre.Counts[id].Waiting, "%s waiting", id)
+	}
+	assert.Equal(t, rep.Counts["buy"].Sent, pre.Counts["buy"].Sent, "buy sent")
+}
+
 func TestPreviewMatchesRunOnCompetitorPlay(t *testing.T) {
 	ctx := context.Background()
 	w := newWorld(t, competitorAccounts(40)...)
