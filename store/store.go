@@ -63,7 +63,9 @@ type StateStore interface {
 	//
 	// States are saved, then intents written, then Resolved keys removed,
 	// then audit rows appended; a batch naming an account (or an intent
-	// key) twice keeps the last. An empty batch is a no-op. A batch with an
+	// key) twice keeps the last. An empty batch (no states, intents,
+	// resolved keys or audit rows) is a no-op whatever its Fence, though it
+	// is validated like any other. A batch with an
 	// empty account id, intent key, item key, resolved key or audit run, or
 	// a state with StatusNone or StatusForgotten, fails with ErrInvalid and
 	// writes nothing. A Ref that does not match the account is ignored.

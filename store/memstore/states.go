@@ -184,6 +184,9 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 	if err := validateBatch(b); err != nil {
 		return err
 	}
+	if len(b.States) == 0 && len(b.Intents) == 0 && len(b.Resolved) == 0 && len(b.Audit) == 0 {
+		return nil // empty: a no-op, whatever its fence
+	}
 	w := s.applyLockWF(workflowID)
 	defer w.mu.RUnlock()
 	if b.Fence != 0 {

@@ -89,11 +89,14 @@ func (s *Store) Apply(ctx context.Context, workflowID string, b *store.Batch) er
 	if workflowID == "" {
 		return invalid("empty workflow id")
 	}
-	if b == nil || len(b.States) == 0 && len(b.Intents) == 0 && len(b.Resolved) == 0 && len(b.Audit) == 0 {
+	if b == nil {
 		return nil
 	}
 	if err := validateBatch(b); err != nil {
 		return err
+	}
+	if len(b.States) == 0 && len(b.Intents) == 0 && len(b.Resolved) == 0 && len(b.Audit) == 0 {
+		return nil // empty: a no-op, whatever its fence
 	}
 	names := make(map[string]int64, 16)
 	for i := range b.States {

@@ -36,8 +36,9 @@
 //     ErrFenced, and neither writes anything; concurrent readers
 //     (GetStates, Counts) never see half a batch. A batch naming an account
 //     twice keeps the last state; intents are written before Resolved keys
-//     are removed; an empty batch is a no-op. A wrong Ref never misroutes a
-//     write: the account id decides.
+//     are removed; an empty batch is a no-op, whatever its fence, but is
+//     validated. A wrong Ref never misroutes a write: the account id
+//     decides.
 //   - ScanStates yields accounts in first-insertion order, and its loop body
 //     may call Apply on the same workflow; PendingIntents yields oldest
 //     first (by Created, then first written); ListRuns newest first (by

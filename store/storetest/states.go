@@ -67,8 +67,8 @@ func intent(key, account string, created time.Time, contacts ...string) store.In
 //
 // Apply's documented batch rules are checked: a batch naming an account
 // twice keeps the last state; intents are written before Resolved keys are
-// removed; an empty batch is a no-op; states with StatusNone or
-// StatusForgotten cannot be saved.
+// removed; an empty batch is a no-op (not fenced, but validated); states
+// with StatusNone or StatusForgotten cannot be saved.
 func TestStates(t *testing.T, newStore func() StateStore) {
 	t.Run("Unknown", func(t *testing.T) {
 		s, ctx := newStore(), bg(t)
@@ -165,6 +165,10 @@ func TestStates(t *testing.T, newStore func() StateStore) {
 		if n := len(collect(t, s.ScanStates(t.Context(), wf))); n != 0 {
 			t.Fatalf("empty batches stored %d states", n)
 		}
+		// Not fenced (there is no lease at all here), but validated.
+		apply(t, s, &store.Batch{Fence: 42})
+		err := s.Apply(t.Context(), wf, &store.Batch{IntentStates: []int32{7}})
+		wantErr(t, err, store.ErrInvalid, "an empty batch with hints for entries it does not have")
 	})
 	t.Run("DuplicateAccountLastWins", func(t *testing.T) {
 		s := newStore()
