@@ -239,3 +239,46 @@ func TestReserveCountsApplies(t *testing.T) {
 	}
 	w.unreserve(100)
 }
+
+// A new account takes its place in the scan order at its first occurrence
+// in a batch, also when that copy carries a stale Ref naming another
+// shard's account and a later copy is the one stored: [x (Ref of z), y, x]
+// scanned y before x.
+func TestStaleRefRepeatKeepsFirstOccurrence(t *testing.T) {
+	ctx := context.Background()
+	s := New()
+	zs := &store.Batch{}
+	for i := range 16 {
+		zs.States = append(zs.States, state(fmt.Sprintf("z%02d", i), "n0", 0))
+	}
+	if err := s.Apply(ctx, "wf", zs); err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, z := range zs.States {
+		want = append(want, z.Account)
+	}
+	for i, z := range zs.States {
+		x, y := fmt.Sprintf("x%02d", i), fmt.Sprintf("y%02d", i)
+		stale := state(x, "n0", 0)
+		stale.Ref = z.Ref
+		b := &store.Batch{States: []store.AccountState{stale, state(y, "n0", 0), state(x, "n1", 0)}}
+		if err := s.Apply(ctx, "wf", b); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, x, y)
+	}
+	var got []string
+	for st, err := range s.ScanStates(ctx, "wf") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, st.Account)
+		if strings.HasPrefix(st.Account, "x") && st.Node != "n1" {
+			t.Errorf("%s at %s, want the batch's last state (n1)", st.Account, st.Node)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("scan order\n got %v\nwant %v", got, want)
+	}
+}

@@ -592,8 +592,10 @@ func (w *wfState) applyShards(b *store.Batch, a *applyScratch) {
 	// skipped, so that the last state of an account wins as it does
 	// everywhere else (a rare path: the check is linear).
 	slices.Sort(a.left)
+	skipped := false
 	for _, i := range a.left {
 		if laterInBatch(states, i) {
+			skipped = true
 			continue
 		}
 		k := int(a.hs[i] & wShardMask)
@@ -603,6 +605,9 @@ func (w *wfState) applyShards(b *store.Batch, a *applyScratch) {
 		w.put(sh, k, &states[i], i, a)
 		sh.publish()
 		sh.mu.Unlock()
+	}
+	if skipped && a.nfresh > 0 {
+		firstOccurrence(states, a.fresh)
 	}
 	if a.nfresh > 0 { // new slots join the scan order in batch order
 		w.omu.Lock()
@@ -924,6 +929,25 @@ func (w *wfState) forget(id string) error {
 }
 
 // laterInBatch reports whether a state after states[i] names its account.
+// firstOccurrence moves each new slot in fresh (by batch index) to the
+// first state of the batch naming its account, so that a new account takes
+// its place in the scan order at its first occurrence even when that copy,
+// sent elsewhere by a stale Ref, was skipped for a later one (a rare path:
+// quadratic in the batch).
+func firstOccurrence(states []store.AccountState, fresh []uint32) {
+	for i := range states {
+		if fresh[i] != noSlot {
+			continue
+		}
+		for j := i + 1; j < len(states); j++ {
+			if fresh[j] != noSlot && states[j].Account == states[i].Account {
+				fresh[i], fresh[j] = fresh[j], noSlot
+				break
+			}
+		}
+	}
+}
+
 func laterInBatch(states []store.AccountState, i int32) bool {
 	for j := int(i) + 1; j < len(states); j++ {
 		if states[j].Account == states[i].Account {

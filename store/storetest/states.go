@@ -183,6 +183,26 @@ func TestStates(t *testing.T, newStore func() StateStore) {
 			t.Fatalf("Counts = %+v", c)
 		}
 	})
+	t.Run("StaleRefRepeatFirstOccurrence", func(t *testing.T) {
+		// A Ref is a hint: [x (another account's Ref), y, x] stores x's
+		// last state at x's first place, like [x, y, x].
+		s := newStore()
+		zs := &store.Batch{}
+		for i := range 16 {
+			zs.States = append(zs.States, waiting(fmt.Sprintf("z%02d", i), 1))
+		}
+		apply(t, s, zs)
+		want := ids(zs.States)
+		for i, z := range zs.States {
+			x, y := fmt.Sprintf("x%02d", i), fmt.Sprintf("y%02d", i)
+			stale, last := waiting(x, 1), waiting(x, 1)
+			stale.Ref, last.Node = z.Ref, "later"
+			apply(t, s, &store.Batch{States: []store.AccountState{stale, waiting(y, 1), last}})
+			want = append(want, x, y)
+			checkState(t, getOne(t, s, x), last)
+		}
+		checkIDs(t, "ScanStates", ids(collect(t, s.ScanStates(t.Context(), wf))), want)
+	})
 	t.Run("InvalidWritesNothing", func(t *testing.T) {
 		bad := map[string]store.Batch{
 			"empty account id": {States: []store.AccountState{waiting("a", 1), {Status: store.StatusActive, Node: "n"}}},
