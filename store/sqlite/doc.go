@@ -143,7 +143,8 @@
 // migration is never edited: a change is a new migration, and a concern
 // added later arrives as one. Version 1 holds workflows, versions,
 // states, intents, runs, audit and leases; 2 engagement events and the
-// inbox; 3 purchased contacts; 4 the credit ledger. [SchemaVersion] is the
+// inbox; 3 purchased contacts; 4 the credit ledger; 5 keeps tombstones
+// apart from live ids in the account index. [SchemaVersion] is the
 // version this build writes; testdata/v1.db is a version-1 file kept to
 // test upgrades against.
 //

@@ -214,6 +214,13 @@ CREATE TABLE credit_notices (
 	PRIMARY KEY (pool, app, kind)
 ) WITHOUT ROWID;
 `,
+	// 5: a tombstone's hashed id and a live account whose id happens to
+	// equal it may both be in a workflow: the account index tells
+	// tombstones (status 6) apart.
+	`
+DROP INDEX accounts_id;
+CREATE UNIQUE INDEX accounts_id ON accounts (wid, account, status = 6);
+`,
 }
 
 // SchemaVersion is the schema version this build writes: the number of

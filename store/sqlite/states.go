@@ -207,7 +207,7 @@ func putStates(ctx context.Context, t wtx, wid, tombs int64, states []store.Acco
 		}
 	}
 	if len(byRef) > 0 {
-		err := queryIn(ctx, t, `SELECT ref, account FROM accounts WHERE ref IN (`, `)`, nil, len(byRef),
+		err := queryIn(ctx, t, `SELECT ref, account FROM accounts WHERE status <> 6 AND ref IN (`, `)`, nil, len(byRef),
 			func(i int) any { return int64(states[uniq[byRef[i]]].Ref) },
 			func(rows *sql.Rows) error {
 				var ref int64
@@ -232,7 +232,7 @@ func putStates(ctx context.Context, t wtx, wid, tombs int64, states []store.Acco
 		}
 	}
 	if len(rest) > 0 {
-		err := queryIn(ctx, t, `SELECT account, ref FROM accounts WHERE wid = ? AND account IN (`, `)`, []any{wid}, len(rest),
+		err := queryIn(ctx, t, `SELECT account, ref FROM accounts WHERE wid = ? AND status <> 6 AND account IN (`, `)`, []any{wid}, len(rest),
 			func(i int) any { return states[uniq[rest[i]]].Account },
 			func(rows *sql.Rows) error {
 				var ref int64

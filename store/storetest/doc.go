@@ -51,7 +51,8 @@
 //     released lease is ErrFenced; releasing a superseded lease is a no-op.
 //   - Forget leaves a tombstone: StatusForgotten with the last Entry from
 //     GetStates, Account = store.HashID(id) from ScanStates; the id may
-//     enter again with a later Entry.
+//     enter again with a later Entry; a live account whose id equals the
+//     hash is another account.
 //   - PruneRuns with keep <= 0 sets no count bound, and never prunes a run
 //     that has not ended by age.
 package storetest

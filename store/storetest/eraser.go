@@ -12,7 +12,8 @@ import (
 // (StatusForgotten with the last Entry from GetStates; Account =
 // store.HashID(id) from ScanStates), drops the account from Counts, keeps
 // other accounts and workflows intact, is idempotent, and allows re-entry
-// with a later entry number. When the store also implements
+// with a later entry number; a live account whose id equals a tombstone's
+// hash stays apart from the tombstone. When the store also implements
 // [store.IntentStore], [store.RunStore] or [store.EngagementStore], the
 // account's pending intents, audit rows and engagement events are checked
 // to be gone. newStore must return an empty store.
@@ -105,6 +106,49 @@ func TestEraser(t *testing.T, newStore func() ErasableStore) {
 		must(t, err)
 		if c["timer"].Waiting != 3 {
 			t.Fatalf("Counts after re-entry = %+v, want 3 waiting at timer", c)
+		}
+	})
+	t.Run("LiveIDEqualToTombstoneHash", func(t *testing.T) {
+		// Account ids are any strings: one may read like another's
+		// tombstone hash. The tombstone and the live account stay apart.
+		s, ctx := newStore(), bg(t)
+		h := store.HashID("a")
+		must(t, s.Apply(ctx, wf, &store.Batch{States: []store.AccountState{waiting("a", 1), waiting(h, 1)}}))
+		must(t, s.Forget(ctx, wf, "a"))
+		got, err := s.GetStates(ctx, wf, []string{"a", h})
+		must(t, err)
+		if got[0].Status != store.StatusForgotten || got[0].Entry != 1 || got[1].Status != store.StatusWaiting {
+			t.Fatalf("GetStates(a, HashID(a)) after Forget(a) = %v %v, want forgotten (entry 1), waiting", got[0].Status, got[1].Status)
+		}
+		if n := len(collect(t, s.ScanStates(ctx, wf))); n != 2 {
+			t.Fatalf("ScanStates: %d states, want the tombstone and the live account", n)
+		}
+		// A new account named like a tombstone's hash does not take the
+		// tombstone's place, whatever its Ref says.
+		tomb := collect(t, s.ScanStates(ctx, wf, store.StatusForgotten))
+		if len(tomb) != 1 {
+			t.Fatalf("%d tombstones, want 1", len(tomb))
+		}
+		b := store.HashID("b")
+		must(t, s.Apply(ctx, wf, &store.Batch{States: []store.AccountState{waiting("b", 1)}}))
+		must(t, s.Forget(ctx, wf, "b"))
+		late := waiting(b, 1)
+		late.Ref = collect(t, s.ScanStates(ctx, wf, store.StatusForgotten))[1].Ref
+		must(t, s.Apply(ctx, wf, &store.Batch{States: []store.AccountState{late}}))
+		got, err = s.GetStates(ctx, wf, []string{"b", b})
+		must(t, err)
+		if got[0].Status != store.StatusForgotten || got[1].Status != store.StatusWaiting {
+			t.Fatalf("GetStates(b, HashID(b)) = %v %v, want forgotten, waiting", got[0].Status, got[1].Status)
+		}
+		// Re-entry revives a's tombstone; forgetting it again works.
+		back := waiting("a", 2)
+		must(t, s.Apply(ctx, wf, &store.Batch{States: []store.AccountState{back}}))
+		checkState(t, getOne(t, s, "a"), back)
+		must(t, s.Forget(ctx, wf, "a"))
+		got, err = s.GetStates(ctx, wf, []string{"a", h})
+		must(t, err)
+		if got[0].Status != store.StatusForgotten || got[0].Entry != 2 || got[1].Status != store.StatusWaiting {
+			t.Fatalf("after re-entry and Forget: %v (entry %d) %v", got[0].Status, got[0].Entry, got[1].Status)
 		}
 	})
 	t.Run("Invalid", func(t *testing.T) {
