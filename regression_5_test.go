@@ -2,6 +2,7 @@ package playgraph_test
 
 import (
 	"context"
+	"fmt"
 	"iter"
 	"strings"
 	"testing"
@@ -174,5 +175,72 @@ func TestWhereExplainsWithRunEnvironment(t *testing.T) {
 	require.Len(t, explained, 2)
 	for n, ex := range explained {
 		require.True(t, strings.HasPrefix(ex, "yes: true"), "%s: %s", n, ex)
+	}
+}
+
+// A daily workflow runs once a day however its run history is pruned or
+// crowded: the scheduler read its last run from the newest 50 runs, so a
+// RetryAccount run whose pruning (Retention.MaxAge) removed the morning's
+// run, or 50 RetryAccount runs, made the day's occurrence due again.
+func TestScheduleAnchorSurvivesHistory(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		retention playgraph.Retention
+		retries   int
+	}{
+		{"pruned by age", playgraph.Retention{MaxAge: time.Hour}, 1},
+		{"crowded by retries", playgraph.Retention{}, 50},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			clk := clock.NewFake(time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC))
+			src := &audience.MemorySource{}
+			crm := fake.New("crm", fake.WithDedupe())
+			reg, err := connector.NewRegistry(crm)
+			require.NoError(t, err)
+			e, err := playgraph.New(&playgraph.Options{
+				Store: memstore.New(), Clock: clk, Connectors: reg,
+				Segments:  playgraph.SegmentMap{"seg": src},
+				Retry:     playgraph.RetryPolicy{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 5},
+				Retention: tc.retention,
+			})
+			require.NoError(t, err)
+			g, err := graph.New("daily").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
+				Connect("start", node.PathNext, "push").Build()
+			require.NoError(t, err)
+			wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g, Schedule: schedule.Daily("09:00", "UTC")})
+			require.NoError(t, err)
+			_, err = e.Publish(ctx, admin, wf.ID)
+			require.NoError(t, err)
+			var ids []string
+			for i := range tc.retries {
+				id := fmt.Sprintf("a%02d", i)
+				ids = append(ids, id)
+				require.NoError(t, src.Add(&audience.Account{ID: id}))
+				crm.FailKey(playgraph.ActionKey(wf.ID, "push", id, 1), connector.StatusTransient, 1)
+			}
+
+			clk.Set(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+			reps, _, _, err := e.RunDue(ctx)
+			require.NoError(t, err)
+			require.Len(t, reps, 1, "the 09:00 run")
+			clk.Set(time.Date(2026, 3, 2, 11, 0, 0, 0, time.UTC))
+			for _, id := range ids {
+				clk.Advance(time.Second)
+				_, err = e.RetryAccount(ctx, admin, wf.ID, id)
+				require.NoError(t, err)
+			}
+			clk.Set(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
+			reps, next, ok, err := e.RunDue(ctx)
+			require.NoError(t, err)
+			require.Empty(t, reps, "ran twice on one day")
+			require.True(t, ok)
+			require.Equal(t, time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC), next)
+
+			clk.Set(time.Date(2026, 3, 3, 9, 0, 0, 0, time.UTC))
+			reps, _, _, err = e.RunDue(ctx)
+			require.NoError(t, err)
+			require.Len(t, reps, 1, "the next day's run")
+		})
 	}
 }

@@ -2,9 +2,11 @@ package playgraph
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -191,6 +193,10 @@ func (e *Engine) afterRun(ctx context.Context, w store.Workflow, rec store.Run) 
 			break
 		}
 		cur.LastRun = rec.ID
+		if ss := scheduleOf(cur); !strings.HasPrefix(rec.ID, retryRunPrefix) && rec.StartedAt.After(ss.LastStart) {
+			ss.LastStart = rec.StartedAt
+			cur.Schedule, _ = json.Marshal(ss)
+		}
 		if _, err := e.st.PutWorkflow(ctx, cur, cur.Revision); !errors.Is(err, store.ErrConflict) {
 			break
 		}

@@ -16,6 +16,11 @@ import (
 type scheduleState struct {
 	Spec        schedule.Schedule `json:"spec"`
 	PublishedAt time.Time         `json:"published_at,omitzero"`
+	// LastStart is when the latest run that counts for the schedule (not
+	// a RetryAccount run) started, recorded when it ends: run history is
+	// pruned (Retention) and may be crowded with retries, and the
+	// schedule's anchor must survive both.
+	LastStart time.Time `json:"last_start,omitzero"`
 }
 
 func scheduleOf(w store.Workflow) scheduleState {
@@ -31,18 +36,24 @@ func scheduleOf(w store.Workflow) scheduleState {
 
 // lastRunStart returns when the workflow's latest run started (zero if it
 // never ran), counting runs still in progress (their record is written
-// when they start) and not counting RetryAccount's one-account runs.
+// when they start) and not counting RetryAccount's one-account runs: the
+// later of the start the workflow recorded (scheduleState.LastStart) and
+// the newest such run in recent history.
 func (e *Engine) lastRunStart(ctx context.Context, w store.Workflow) (time.Time, error) {
+	last := scheduleOf(w).LastStart
 	runs, err := e.st.ListRuns(ctx, w.ID, 50)
 	if err != nil {
 		return time.Time{}, err
 	}
 	for _, r := range runs {
 		if !strings.HasPrefix(r.ID, retryRunPrefix) {
-			return r.StartedAt, nil
+			if r.StartedAt.After(last) {
+				last = r.StartedAt
+			}
+			break
 		}
 	}
-	return time.Time{}, nil
+	return last, nil
 }
 
 // RunDue runs, once each, the published workflows whose schedule is due
