@@ -86,6 +86,12 @@ func TestExpressionErrors(t *testing.T) {
 		{`buying_stage > "Decision"`, ErrType, `eval: expr 1:14: buying_stage is a name and cannot be ordered with >: use stage_at_least("...") or stage_at_most("...")`},
 		{`"Target" <= buying_stage`, ErrType, `eval: expr 1:10: buying_stage is a name and cannot be ordered with <=: use stage_at_least("...") or stage_at_most("...")`},
 		{`profile_fit >= "Moderate"`, ErrType, `eval: expr 1:13: profile_fit is a name and cannot be ordered with >=: compare it with == or in`},
+		// However the value reaches the comparison (these compiled and
+		// ordered stage names alphabetically).
+		{`let s = buying_stage; s > "Awareness"`, ErrType, `eval: expr 1:25: buying_stage is a name and cannot be ordered with >: use stage_at_least("...") or stage_at_most("...")`},
+		{`(true ? buying_stage : "") > "Awareness"`, ErrType, `eval: expr 1:28: buying_stage is a name and cannot be ordered with >: use stage_at_least("...") or stage_at_most("...")`},
+		{`[buying_stage][0] > "Awareness"`, ErrType, `eval: expr 1:19: buying_stage is a name and cannot be ordered with >: use stage_at_least("...") or stage_at_most("...")`},
+		{`let f = [profile_fit]; let g = f; g[0] < "Weak"`, ErrType, `eval: expr 1:40: profile_fit is a name and cannot be ordered with <: compare it with == or in`},
 		{`buying_stage == "decision"`, ErrBadValue, `eval: expr 1:17: unknown buying stage "decision" (stages are Target, Awareness, Consideration, Decision, Purchase; names are case-sensitive in expressions)`},
 		{`profile_fit in ["Strong", "Great"]`, ErrBadValue, `eval: expr 1:27: unknown profile fit "Great" (fits are Strong, Moderate, Weak; names are case-sensitive in expressions)`},
 		{`stage_at_least("Negotiation")`, ErrBadValue, `eval: expr 1:16: unknown buying stage "Negotiation" (want Target, Awareness, Consideration, Decision or Purchase)`},
@@ -272,5 +278,19 @@ func TestExplain(t *testing.T) {
 	ex, err = p.Explain(testEnv())
 	if err != nil || ex.Result || ex.Value != false || ex.Text != "intent_score > 80 → false" {
 		t.Errorf("expression: %+v %v", ex, err)
+	}
+}
+
+// Values derived from buying_stage or profile_fit are other values:
+// ordering them compiles.
+func TestStageDerivedValuesMayBeOrdered(t *testing.T) {
+	c := testCompiler(t)
+	for _, src := range []string{
+		`len(buying_stage) > 3`,
+		`let s = buying_stage; len(s) >= 6`,
+	} {
+		if _, err := c.Compile(Filter{Expr: src}); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
 	}
 }

@@ -36,6 +36,7 @@ type exprCompiler struct {
 	targets       []*adTarget
 	needsContacts bool
 	scopes        []string // let-bound names in scope
+	scopeEnums    []string // per scope: the enum field its value carries (see enumOf), or ""
 }
 
 // exprResult is a compiled expression.
@@ -239,10 +240,11 @@ func (ec *exprCompiler) walk(np *ast.Node, inContacts bool) {
 		ec.walk(&n.Exp1, inContacts)
 		ec.walk(&n.Exp2, inContacts)
 	case *ast.VariableDeclaratorNode:
+		enum := ec.enumOf(n.Value) // before walk rewrites the names
 		ec.walk(&n.Value, inContacts)
-		ec.scopes = append(ec.scopes, n.Name)
+		ec.scopes, ec.scopeEnums = append(ec.scopes, n.Name), append(ec.scopeEnums, enum)
 		ec.walk(&n.Expr, inContacts)
-		ec.scopes = ec.scopes[:len(ec.scopes)-1]
+		ec.scopes, ec.scopeEnums = ec.scopes[:len(ec.scopes)-1], ec.scopeEnums[:len(ec.scopeEnums)-1]
 	case *ast.SequenceNode:
 		for i := range n.Nodes {
 			ec.walk(&n.Nodes[i], inContacts)
@@ -521,9 +523,64 @@ func (ec *exprCompiler) callNode(np *ast.Node, n *ast.CallNode, inContacts bool)
 	}
 }
 
+// enumOf reports which of buying_stage and profile_fit the value of x
+// (not yet rewritten by walk) carries as it is, or "": the field itself, a
+// let-bound name holding it, either branch of a conditional, an element
+// of an array literal, and an index, slice or chain into such a value.
+// Derived values (upper(buying_stage), len(...)) are other values.
+func (ec *exprCompiler) enumOf(x ast.Node) string {
+	switch n := x.(type) {
+	case *ast.IdentifierNode:
+		for i := len(ec.scopes) - 1; i >= 0; i-- {
+			if ec.scopes[i] == n.Value {
+				return ec.scopeEnums[i]
+			}
+		}
+		if n.Value == "buying_stage" || n.Value == "profile_fit" {
+			return n.Value
+		}
+	case *ast.ConditionalNode:
+		if f := ec.enumOf(n.Exp1); f != "" {
+			return f
+		}
+		return ec.enumOf(n.Exp2)
+	case *ast.ArrayNode:
+		for _, e := range n.Nodes {
+			if f := ec.enumOf(e); f != "" {
+				return f
+			}
+		}
+	case *ast.MemberNode:
+		return ec.enumOf(n.Node)
+	case *ast.SliceNode:
+		return ec.enumOf(n.Node)
+	case *ast.ChainNode:
+		return ec.enumOf(n.Node)
+	}
+	return ""
+}
+
 // binary checks comparisons with buying_stage and profile_fit: ordering
-// is a compile error, and string literals must be valid names.
+// is a compile error, however the value reaches the comparison (see
+// enumOf), and string literals compared with the fields themselves must be
+// valid names.
 func (ec *exprCompiler) binary(n *ast.BinaryNode) {
+	switch n.Operator {
+	case "<", ">", "<=", ">=":
+		field := ec.enumOf(n.Left)
+		if field == "" {
+			field = ec.enumOf(n.Right)
+		}
+		if field == "" {
+			return
+		}
+		if field == "buying_stage" {
+			ec.bad(n, ErrType, "buying_stage is a name and cannot be ordered with %s: use stage_at_least(\"...\") or stage_at_most(\"...\")", n.Operator)
+		} else {
+			ec.bad(n, ErrType, "profile_fit is a name and cannot be ordered with %s: compare it with == or in", n.Operator)
+		}
+		return
+	}
 	enum := func(x ast.Node) string {
 		if id, ok := x.(*ast.IdentifierNode); ok && !ec.inScope(id.Value) && (id.Value == "buying_stage" || id.Value == "profile_fit") {
 			return id.Value
@@ -539,12 +596,6 @@ func (ec *exprCompiler) binary(n *ast.BinaryNode) {
 		return
 	}
 	switch n.Operator {
-	case "<", ">", "<=", ">=":
-		if field == "buying_stage" {
-			ec.bad(n, ErrType, "buying_stage is a name and cannot be ordered with %s: use stage_at_least(\"...\") or stage_at_most(\"...\")", n.Operator)
-		} else {
-			ec.bad(n, ErrType, "profile_fit is a name and cannot be ordered with %s: compare it with == or in", n.Operator)
-		}
 	case "==", "!=":
 		other := n.Right
 		if r != "" {
