@@ -302,3 +302,26 @@ func TestPersonaPrograms(t *testing.T) {
 		t.Error("out of range")
 	}
 }
+
+// Labels and path names are escaped so that no text ends a quoted Mermaid
+// label early or opens a markdown string (a quote then a backtick) that
+// never closes.
+func TestMermaidEscapesLabels(t *testing.T) {
+	g, err := graph.New("esc").
+		Add(node.NewStart("s", "`Hot` accounts \"#1\" <new>", "seg"),
+			node.NewYesNo("d", "Decide", eval.Filter{Expr: `country == "US"`})).
+		Connect("s", node.PathNext, "d").
+		Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := g.Mermaid(graph.MermaidOptions{})
+	for _, bad := range []string{"`", "\"#1", "<new>"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("%q left unescaped:\n%s", bad, out)
+		}
+	}
+	if !strings.Contains(out, "#96;Hot#96; accounts #quot;#35;1#quot; #lt;new#gt;") {
+		t.Errorf("label not escaped as entity codes:\n%s", out)
+	}
+}

@@ -106,9 +106,12 @@ func describe(n node.Node) string {
 }
 
 // mermaidEscaper escapes text for a quoted Mermaid label (entity codes).
+// A backtick right after the opening quote would start a Mermaid markdown
+// string that never closes: backticks are escaped too.
 var mermaidEscaper = strings.NewReplacer(
 	"#", "#35;",
 	`"`, "#quot;",
+	"`", "#96;",
 	"<", "#lt;",
 	">", "#gt;",
 	"\n", " ",
