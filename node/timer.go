@@ -12,7 +12,10 @@ import (
 // the time the account entered it, or until a date-time. Without
 // Conditions its single output is [PathNext]. With Conditions (an account
 // filter) it has two: [PathMet] as soon as the conditions hold, and
-// [PathTimeUp] when the time is up first.
+// [PathTimeUp] when the time is up first. Conditions are checked on runs:
+// a run that finds the time up takes PathTimeUp even when the conditions
+// hold by then too (say, an engagement that happened before the deadline
+// but no run came between).
 type Timer struct {
 	// ID is the node id (see [ValidID]).
 	ID string `json:"-"`
