@@ -238,7 +238,7 @@ func (s *Store) Allocate(ctx context.Context, r credit.AllocateRequest) (credit.
 			others += b.Allocated
 		}
 	}
-	if others+r.Amount > p.p.Total {
+	if r.Amount > p.p.Total-others { // others <= Total: no overflow, whatever r.Amount
 		return credit.Balance{}, fmt.Errorf("%w: pool %s: %d for %s with %d allocated elsewhere, total %d",
 			credit.ErrOverAllocated, p.p.ID, r.Amount, r.App, others, p.p.Total)
 	}
@@ -318,11 +318,11 @@ func (s *Store) Reserve(ctx context.Context, r credit.ReserveRequest, lim credit
 	}
 	if r.Contacts > 0 {
 		u := c.month(r.At)
-		if n := lim.PerUserType[r.UserType]; n > 0 && u.byType[r.UserType]+r.Contacts > n {
+		if n := lim.PerUserType[r.UserType]; n > 0 && r.Contacts > n-u.byType[r.UserType] {
 			return credit.Reservation{}, &credit.MonthlyLimitError{Month: credit.MonthOf(r.At), UserType: r.UserType,
 				Limit: n, Used: u.byType[r.UserType], Requested: r.Contacts}
 		}
-		if n := lim.Organisation; n > 0 && u.org+r.Contacts > n {
+		if n := lim.Organisation; n > 0 && r.Contacts > n-u.org {
 			return credit.Reservation{}, &credit.MonthlyLimitError{Month: credit.MonthOf(r.At),
 				Limit: n, Used: u.org, Requested: r.Contacts}
 		}

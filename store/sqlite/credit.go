@@ -330,7 +330,7 @@ func (s *Store) Allocate(ctx context.Context, r credit.AllocateRequest) (credit.
 			p.pk, string(r.App)).Scan(&others); err != nil {
 			return err
 		}
-		if others+r.Amount > p.total {
+		if r.Amount > p.total-others { // others <= total: no overflow, whatever r.Amount
 			return fmt.Errorf("%w: pool %s: %d for %s with %d allocated elsewhere, total %d",
 				credit.ErrOverAllocated, p.id, r.Amount, r.App, others, p.total)
 		}
@@ -453,10 +453,10 @@ func (s *Store) Reserve(ctx context.Context, r credit.ReserveRequest, lim credit
 				FROM credit_usage WHERE month = ?`), r.UserType, month).Scan(&typ, &org); err != nil {
 				return err
 			}
-			if n := lim.PerUserType[r.UserType]; n > 0 && typ+r.Contacts > n {
+			if n := lim.PerUserType[r.UserType]; n > 0 && r.Contacts > n-typ {
 				return &credit.MonthlyLimitError{Month: credit.MonthOf(r.At), UserType: r.UserType, Limit: n, Used: typ, Requested: r.Contacts}
 			}
-			if n := lim.Organisation; n > 0 && org+r.Contacts > n {
+			if n := lim.Organisation; n > 0 && r.Contacts > n-org {
 				return &credit.MonthlyLimitError{Month: credit.MonthOf(r.At), Limit: n, Used: org, Requested: r.Contacts}
 			}
 		}

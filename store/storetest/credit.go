@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -171,6 +172,7 @@ func testCreditAllocate(t *testing.T, s credit.Store) {
 		{"audience", aud, 600, t0, nil},
 		{"data", credit.AppDataWorkflows, 400, t0, nil},
 		{"sales over the total", credit.AppSalesIntelligence, 1, t0, credit.ErrOverAllocated},
+		{"an amount whose sum with the others overflows", credit.AppSalesIntelligence, math.MaxInt64, t0, credit.ErrOverAllocated},
 		{"audience over the total", aud, 601, t0, credit.ErrOverAllocated},
 		{"audience down", aud, 500, t0, nil},
 		{"sales in the room made", credit.AppSalesIntelligence, 100, t0, nil},
@@ -322,6 +324,13 @@ func testCreditIdempotent(t *testing.T, s credit.Store) {
 	must(t, err)
 	if u.Organisation != 5 {
 		t.Fatalf("usage %+v after a repeated reserve", u)
+	}
+	// A count of contacts whose sum with the month's usage overflows is
+	// over the limit, and changes nothing.
+	_, err = s.Reserve(ctx, reserveReq("huge", 0, math.MaxInt64, t0), lim)
+	wantErr(t, err, credit.ErrMonthlyLimit, "reserving MaxInt64 contacts")
+	if u, err := s.Usage(ctx, t0); err != nil || u.Organisation != 5 {
+		t.Fatalf("usage %+v, %v after a refused reserve", u, err)
 	}
 	for _, c := range []credit.ReserveRequest{
 		reserveReq("k", 41, 5, t0),
