@@ -34,6 +34,10 @@ func TestNormalizeCompany(t *testing.T) {
 		{"Nestlé S.A.", "nestlé"},
 		{"ÜBER GmbH", "über"},
 		{"Yahoo! Inc.", "yahoo"},
+		// A combining accent stays with its letter: "Cafe\u0301" is not
+		// "Cafe" (the mark ended the word before, and was dropped).
+		{"Cafe\u0301 Inc", "cafe\u0301"},
+		{"ΟΔΟΣ Α.Ε.", "οδοσαε"}, // final and other sigmas fold alike
 	}
 	for _, tt := range tests {
 		if got := NormalizeCompany(tt.in); got != tt.want {
@@ -78,6 +82,9 @@ func TestMatchTypes(t *testing.T) {
 		want         bool
 	}{
 		{MatchStrict, "US", "us", true},
+		{MatchStrict, "ΟΔΟΣ", "οδος", true}, // Σ, σ and the final ς are one letter
+		{MatchStrict, "Kelvin \u212a", "kelvin k", true},
+		{MatchCompanyName, "Cafe\u0301", "Cafe", false},
 		{MatchStrict, " US ", "US", true},
 		{MatchStrict, "US", "USA", false},
 		{MatchStrict, "ACME, Inc.", "Acme", false},

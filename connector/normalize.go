@@ -61,7 +61,10 @@ func appendCompany(dst []byte, s string) []byte {
 			endWord()
 			dst = append(dst, "and "...)
 		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			dst, inWord = utf8.AppendRune(dst, unicode.ToLower(r)), true
+			dst, inWord = utf8.AppendRune(dst, foldRune(r)), true
+		case inWord && unicode.IsMark(r):
+			// A combining accent belongs to its letter ("e" + U+0301).
+			dst = utf8.AppendRune(dst, r)
 		default:
 			endWord()
 		}
@@ -156,11 +159,16 @@ func RegistrableDomain(host string) string {
 // and letter case ignored; nothing else.
 func NormalizeStrict(s string) string { return lowerASCII(strings.TrimSpace(s)) }
 
-// appendLower appends s lower-cased.
+// appendLower appends s lower-cased; beyond ASCII, each letter becomes
+// the lower case of its simple case-folding class (see foldRune), so that
+// strings equal ignoring case (strings.EqualFold) come out equal.
 func appendLower(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
-			return append(dst, strings.ToLower(s)...)
+			for _, r := range s {
+				dst = utf8.AppendRune(dst, foldRune(r))
+			}
+			return dst
 		}
 	}
 	for i := 0; i < len(s); i++ {
@@ -211,3 +219,22 @@ var defaultCatalog = sync.OnceValue(func() *audience.Catalog {
 	}
 	return c
 })
+
+// foldRune maps r to one representative of its simple case-folding class
+// (the runes unicode.SimpleFold cycles through), lower case: 'Σ', 'σ' and
+// the final 'ς' all give 'σ'; the Kelvin sign gives 'k'.
+func foldRune(r rune) rune {
+	if r < utf8.RuneSelf {
+		if r >= 'A' && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		return r
+	}
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f < least {
+			least = f
+		}
+	}
+	return unicode.ToLower(least)
+}

@@ -2,6 +2,7 @@ package connector
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 )
@@ -31,7 +32,7 @@ func (r *Registry) Register(cs ...Connector) error {
 	defer r.mu.Unlock()
 	seen := make(map[string]bool, len(cs))
 	for i, c := range cs {
-		if c == nil {
+		if isNil(c) {
 			return fmt.Errorf("%w: connector %d is nil", ErrInvalidConnector, i)
 		}
 		n := c.Name()
@@ -111,4 +112,17 @@ func Lookup[T Connector](r *Registry, name string) (T, error) {
 		return zero, fmt.Errorf("%w: connector %q is not a %T", ErrMissingCapability, name, (*T)(nil))
 	}
 	return t, nil
+}
+
+// isNil reports whether c is nil, or an interface holding a nil pointer
+// (or other nil reference), whose methods would panic.
+func isNil(c Connector) bool {
+	if c == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(c); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
 }

@@ -35,6 +35,10 @@ func TestRegistry(t *testing.T) {
 	if err := r.Register(nil); !errors.Is(err, ErrInvalidConnector) {
 		t.Errorf("nil: %v", err)
 	}
+	var typedNil *bare // an interface holding a nil pointer: Name would panic
+	if err := r.Register(typedNil); !errors.Is(err, ErrInvalidConnector) {
+		t.Errorf("typed nil: %v", err)
+	}
 	if err := r.Register(&bare{}); !errors.Is(err, ErrInvalidConnector) {
 		t.Errorf("no name: %v", err)
 	}
