@@ -159,7 +159,7 @@ func rowKey(r []string) string { return unneutralize(r[len(r)-1]) }
 func unneutralize(v string) string {
 	if len(v) >= 2 && v[0] == '\'' {
 		switch v[1] {
-		case '=', '+', '-', '@', '\t', '\r':
+		case '=', '+', '-', '@', '\t', '\r', '\'':
 			return v[1:]
 		}
 	}
@@ -168,7 +168,12 @@ func unneutralize(v string) string {
 
 // Neutralize returns v made safe against spreadsheet formula injection: a
 // value starting with '=', '+', '-', '@', a tab or a carriage return gets a
-// leading single quote.
+// leading single quote. So does one starting with a single quote followed
+// by one of those or by another quote, so that every value reads back as
+// it was given:
+//
+//	=k    is written   '=k
+//	'=k   is written   ''=k
 func Neutralize(v string) string {
 	if v == "" {
 		return v
@@ -176,6 +181,10 @@ func Neutralize(v string) string {
 	switch v[0] {
 	case '=', '+', '-', '@', '\t', '\r':
 		return "'" + v
+	case '\'':
+		if unneutralize(v) != v {
+			return "'" + v
+		}
 	}
 	return v
 }

@@ -414,3 +414,38 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Errorf("rows %d, want 82", n)
 	}
 }
+
+// Neutralize reads back through the file as it was given: two keys that
+// differ only by a leading quote stay two rows ("=k" and "'=k" were both
+// written '=k, acknowledged Done, and one was dropped at publish).
+func TestNeutralizedKeysStayApart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out.csv")
+	p := profile()
+	c := newConn(t, path)
+	keys := []string{"=k", "'=k", "''=k", "'k", "-1"}
+	for _, k := range keys {
+		rs, err := c.WriteRecords(ctx, p, records(t, p, person{k, k + "@x.com", "A", "X"}))
+		if err != nil || len(rs) != 1 || !rs[0].OK() {
+			t.Fatalf("%q: %+v %v", k, rs, err)
+		}
+	}
+	// A connector made again from the staging file knows every key.
+	c = newConn(t, path)
+	for _, k := range keys {
+		if rs, err := c.WriteRecords(ctx, p, records(t, p, person{k, k + "@x.com", "A", "X"})); err != nil || !rs[0].OK() {
+			t.Fatalf("again %q: %+v %v", k, rs, err)
+		}
+	}
+	pub, err := c.EndRun(ctx, connector.RunInfo{})
+	if err != nil || pub.Items != len(keys) {
+		t.Fatalf("published %+v %v, want %d rows", pub, err, len(keys))
+	}
+	rows := readBack(t, path)
+	var got []string
+	for _, r := range rows[1:] {
+		got = append(got, r[len(r)-1])
+	}
+	if want := []string{"'=k", "''=k", "'''=k", "'k", "'-1"}; !slices.Equal(got, want) {
+		t.Errorf("key cells %q, want %q", got, want)
+	}
+}
