@@ -101,12 +101,14 @@ func MarkPermanent(err error) error {
 }
 
 // WithRetryAfter wraps err as a transient whole-call failure the target
-// asked to retry no sooner than d from now. It returns nil for a nil err.
+// asked to retry no sooner than d from now. A permanent err stays
+// permanent (Permanent is true: no wait helps it). It returns nil for a
+// nil err.
 func WithRetryAfter(err error, d time.Duration) error {
 	if err == nil {
 		return nil
 	}
-	return &CallError{RetryAfter: d, Err: err}
+	return &CallError{Permanent: errors.Is(err, ErrPermanent), RetryAfter: d, Err: err}
 }
 
 // CapabilityError reports a connector lacking capabilities. It wraps

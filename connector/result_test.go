@@ -43,6 +43,19 @@ func TestResolve(t *testing.T) {
 			t.Errorf("%+v", r)
 		}
 	})
+	t.Run("retry after a permanent error", func(t *testing.T) {
+		// A wait cannot help: the error stays permanent, and its
+		// Permanent field says so (it said false, while errors.Is said
+		// permanent).
+		err := WithRetryAfter(MarkPermanent(boom), time.Second)
+		var ce *CallError
+		if !errors.As(err, &ce) || !ce.Permanent || !errors.Is(err, ErrPermanent) {
+			t.Fatalf("%#v", err)
+		}
+		if r := Resolve(1, nil, err)[0]; r.Status != StatusPermanent {
+			t.Errorf("%+v", r)
+		}
+	})
 	t.Run("wrong count", func(t *testing.T) {
 		for _, r := range Resolve(2, []Result{Done()}, nil) {
 			if r.Status != StatusPermanent || !errors.Is(r.Err, ErrResultCount) {
