@@ -224,7 +224,8 @@ func (e *Engine) loadGraph(ctx context.Context, workflowID string, version int) 
 // Problem is one reason a workflow cannot be published: from the graph's
 // structural validation (Rule as package graph names it) or from the
 // environment (Rule "connector-registered", "connector-capability",
-// "mapping-profile", "match-rules", "action-supported").
+// "mapping-profile", "match-rules", "credits", "store-capability",
+// "remove-audience").
 type Problem struct {
 	Node    string
 	Rule    string

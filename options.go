@@ -172,8 +172,8 @@ type Options struct {
 	// Catalog lists the fields filters and profiles may use; default
 	// audience.DefaultCatalog().
 	Catalog *audience.Catalog
-	// Mapping holds the mapping profiles and match rules save and create
-	// actions name, by name.
+	// Profiles holds the mapping profiles save and create actions name, by
+	// name.
 	Profiles map[string]*connector.MappingProfile
 	// MatchRules holds match rules by name.
 	MatchRules map[string]*connector.MatchRules
