@@ -114,10 +114,7 @@ func TestRepeatedMemberDocumentedOutcome(t *testing.T) {
 	g, err := graph.New("dup").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
 		Connect("start", node.PathNext, "push").Build()
 	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g})
 
 	rep, err := e.Run(ctx, admin, wf.ID)
 	require.NoError(t, err)
@@ -155,10 +152,7 @@ func TestWhereExplainsWithRunEnvironment(t *testing.T) {
 		node.NewYesNo("vp", "A VP?", eval.Filter{Expr: `any(contacts, .title contains "VP")`})).
 		Connect("start", node.PathNext, "vip").Connect("vip", node.PathYes, "vp").Build()
 	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g})
 	rep, err := e.Run(ctx, admin, wf.ID)
 	require.NoError(t, err)
 	require.Equal(t, 1, rep.Counts["vp"].Paths[node.PathYes])
@@ -208,10 +202,7 @@ func TestScheduleAnchorSurvivesHistory(t *testing.T) {
 			g, err := graph.New("daily").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
 				Connect("start", node.PathNext, "push").Build()
 			require.NoError(t, err)
-			wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g, Schedule: schedule.Daily("09:00", "UTC")})
-			require.NoError(t, err)
-			_, err = e.Publish(ctx, admin, wf.ID)
-			require.NoError(t, err)
+			wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g, Schedule: schedule.Daily("09:00", "UTC")})
 			var ids []string
 			for i := range tc.retries {
 				id := fmt.Sprintf("a%02d", i)
@@ -243,4 +234,14 @@ func TestScheduleAnchorSurvivesHistory(t *testing.T) {
 			require.Len(t, reps, 1, "the next day's run")
 		})
 	}
+}
+
+// createPublished creates and publishes a workflow as admin.
+func createPublished(t *testing.T, e *playgraph.Engine, spec playgraph.WorkflowSpec) playgraph.Workflow {
+	t.Helper()
+	wf, err := e.Create(context.Background(), admin, spec)
+	require.NoError(t, err)
+	_, err = e.Publish(context.Background(), admin, wf.ID)
+	require.NoError(t, err)
+	return wf
 }
