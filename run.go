@@ -1104,14 +1104,21 @@ func (c *chunk) walk(ctx context.Context) error {
 // Renewal happens at chunk boundaries rather than on a timer goroutine: a
 // run that stalls longer than the lease loses it, and its next write fails
 // with store.ErrFenced, leaving the intents pending for whoever runs next.
-func (rs *runState) renewLease(ctx context.Context) error {
+func (rs *runState) renewLease(ctx context.Context) error { return rs.renew(ctx, false) }
+
+// holdsLease renews the run lease whatever its age: it fails (store.ErrFenced)
+// when another run has taken the lease over. Writes outside the store that
+// a superseded run must not make (releasing credits) check it first.
+func (rs *runState) holdsLease(ctx context.Context) error { return rs.renew(ctx, true) }
+
+func (rs *runState) renew(ctx context.Context, always bool) error {
 	if rs.lease == nil {
 		return nil // a preview holds no lease
 	}
 	rs.leaseMu.Lock()
 	defer rs.leaseMu.Unlock()
 	now := rs.e.o.Clock.Now()
-	if now.Sub(rs.renewed) < rs.e.o.LeaseTTL/3 {
+	if !always && now.Sub(rs.renewed) < rs.e.o.LeaseTTL/3 {
 		return nil
 	}
 	l, err := rs.e.st.RenewLease(ctx, *rs.lease, now, rs.e.o.LeaseTTL)

@@ -128,7 +128,9 @@ func (c *chunk) block(it *item, err error) {
 // matches items against the target (matched ones are done without being
 // sent), builds records, and reserves credits in a deterministic order
 // (by account id): an account whose credits cannot be reserved, and every
-// account after it, is blocked at the node. It returns the accounts to send.
+// account after it, is blocked at the node, except those whose intent an
+// earlier run recorded (their Reserve finds what that run held, if
+// anything). It returns the accounts to send.
 func (c *chunk) prepareSpend(ctx context.Context, pn *pnode, send []*item) ([]*item, error) {
 	rs := c.rs
 	if pn.writesRecords() {
@@ -163,7 +165,7 @@ func (c *chunk) prepareSpend(ctx context.Context, pn *pnode, send []*item) ([]*i
 			out = append(out, it) // matched (nothing to buy or create) or free
 			continue
 		}
-		if stop != nil {
+		if stop != nil && !c.mayHold(it) {
 			c.block(it, &InsufficientCreditsError{Node: pn.id, Account: it.st.Account, Credits: per, Err: stop})
 			continue
 		}
@@ -184,7 +186,9 @@ func (c *chunk) prepareSpend(ctx context.Context, pn *pnode, send []*item) ([]*i
 			c.reserved[it.intent.Key] = true
 			out = append(out, it)
 		case errors.Is(err, credit.ErrInsufficientCredits), errors.Is(err, credit.ErrMonthlyLimit):
-			stop = err
+			if stop == nil {
+				stop = err
+			}
 			c.block(it, &InsufficientCreditsError{Node: pn.id, Account: it.st.Account, Credits: per, Err: err})
 			rs.noteInsufficient(pn, err)
 		case ctx.Err() != nil:
@@ -194,6 +198,16 @@ func (c *chunk) prepareSpend(ctx context.Context, pn *pnode, send []*item) ([]*i
 		}
 	}
 	return out, nil
+}
+
+// mayHold reports whether it's intent was recorded by an earlier run,
+// which may have left credits held (or committed) under its key: such an
+// account is not blocked behind one that could not reserve, since its
+// Reserve holds nothing more (an interrupted run's held credits would
+// otherwise wait for credits they are themselves holding).
+func (c *chunk) mayHold(it *item) bool {
+	in := c.rs.pending[it.st.Account]
+	return in != nil && it.intent != nil && in.Key == it.intent.Key
 }
 
 func pendingItems(in *store.Intent) bool {
@@ -291,6 +305,14 @@ func (c *chunk) settleSpend(ctx context.Context, pn *pnode, send []*item) error 
 			if err := ps.PutPurchased(ctx, rs.w.ID, all); err != nil {
 				return err
 			}
+		}
+	}
+	if pn.spends() && rs.e.o.Credits != nil && pn.price != 0 {
+		// A superseded run leaves the credits alone: the lease holder
+		// re-sends under the same keys and settles them (releasing
+		// here would take back what the holder holds).
+		if err := rs.holdsLease(ctx); err != nil {
+			return err
 		}
 	}
 	for _, it := range send {
@@ -471,6 +493,11 @@ func (c *chunk) releaseHeld(ctx context.Context) error {
 	if len(c.toRelease) == 0 || led == nil || c.rs.dry {
 		c.toRelease = c.toRelease[:0]
 		return nil
+	}
+	// A superseded run must not release what the lease holder may hold
+	// under the same keys.
+	if err := c.rs.holdsLease(ctx); err != nil {
+		return err
 	}
 	for _, key := range c.toRelease {
 		if _, err := led.Release(ctx, key, c.rs.now); err != nil && !errors.Is(err, credit.ErrNotFound) {

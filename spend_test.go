@@ -15,7 +15,10 @@ import (
 	"github.com/playgraph/playgraph/connector"
 	"github.com/playgraph/playgraph/connector/fake"
 	"github.com/playgraph/playgraph/credit"
+	"github.com/playgraph/playgraph/graph"
 	"github.com/playgraph/playgraph/internal/clock"
+	"github.com/playgraph/playgraph/node"
+	"github.com/playgraph/playgraph/schedule"
 	"github.com/playgraph/playgraph/store"
 	"github.com/playgraph/playgraph/store/memstore"
 )
@@ -536,4 +539,155 @@ func TestArchiveReleasesHeldCredits(t *testing.T) {
 	}
 	_, err = w.e.Archive(ctx, admin, w.wf.ID)
 	require.ErrorIs(t, err, playgraph.ErrState)
+}
+
+// An account whose credits an interrupted run left held is not blocked
+// "for credits" behind an account that sorts before it and cannot
+// reserve: its Reserve holds nothing more. It was, for ever, since the
+// held reservation was what the other one lacked.
+func TestHeldCreditsNotBlockedBehindOthers(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(day0)
+	clk.AutoAdvance = true
+	ms := memstore.New()
+	led := credit.NewLedger(ms, credit.Options{})
+	require.NoError(t, led.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: 3}))
+	_, err := led.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 3, User: "ada", At: day0})
+	require.NoError(t, err)
+	provider := fake.New("provider", fake.WithDedupe())
+	src := &audience.MemorySource{}
+	for _, id := range []string{"acct-00", "acct-01"} {
+		provider.AddStock(id, audience.Contact{ID: id + "-p", LastName: "B", Email: "p@" + id + ".example", Title: "VP", JobLevel: "VP"})
+	}
+	persona := audience.Persona{JobLevels: []string{"VP"}}
+	g, err := graph.New("held").Add(
+		node.NewStart("start", "Start", "seg"),
+		node.NewTimer("wait", "Wait", schedule.Span{Hours: 24}),
+		node.NewPurchaseContacts("buy", "Buy", node.PurchaseContacts{Connector: "provider", Persona: persona, MaxPerAccount: 3, CreditsPerContact: 1}),
+	).Connect("start", node.PathNext, "wait").Connect("wait", node.PathNext, "buy").Build()
+	require.NoError(t, err)
+	newEngine := func(c connector.Connector) *playgraph.Engine {
+		reg, err := connector.NewRegistry(c)
+		require.NoError(t, err)
+		e, err := playgraph.New(&playgraph.Options{Store: ms, Clock: clk, Connectors: reg, Credits: led,
+			Segments: playgraph.SegmentMap{"seg": src}, BatchSize: 4, LeaseTTL: time.Minute,
+			Retry: playgraph.RetryPolicy{Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50}})
+		require.NoError(t, err)
+		return e
+	}
+	e := newEngine(provider)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+
+	require.NoError(t, src.Add(&audience.Account{ID: "acct-01"}))
+	_, err = e.Run(ctx, admin, wf.ID) // acct-01 waits until day0+24h
+	require.NoError(t, err)
+	clk.Set(day0.Add(time.Hour))
+	require.NoError(t, src.Add(&audience.Account{ID: "acct-00"}))
+	_, err = e.Run(ctx, admin, wf.ID) // acct-00 waits until day0+25h
+	require.NoError(t, err)
+
+	// acct-01 reaches the purchase; the host shuts down mid-call.
+	clk.Set(day0.Add(24*time.Hour + 30*time.Minute))
+	cctx, cancel := context.WithCancel(ctx)
+	cut := newEngine(&cancellingProvider{Connector: provider, cancel: cancel})
+	_, err = cut.Run(cctx, admin, wf.ID)
+	require.ErrorIs(t, err, context.Canceled)
+	b, _ := led.Balance(ctx, credit.AppAudienceWorkflows, clk.Now())
+	require.EqualValues(t, 3, b.Reserved, "acct-01's credits are held for the run that finishes it")
+
+	// Later runs: acct-00 arrives at the purchase beside acct-01.
+	clk.Set(day0.Add(26 * time.Hour))
+	for range 3 {
+		_, err = e.Run(ctx, admin, wf.ID)
+		require.NoError(t, err)
+		clk.Advance(time.Hour)
+	}
+	b, _ = led.Balance(ctx, credit.AppAudienceWorkflows, clk.Now())
+	require.EqualValues(t, 1, b.Spent, "acct-01's one contact in stock, bought with the credits it held")
+	require.Zero(t, b.Reserved, "the rest of its hold released")
+	pos, err := e.Where(ctx, admin, wf.ID, "acct-01")
+	require.NoError(t, err)
+	require.NotEqual(t, store.StatusBlocked, pos.Status, "acct-01 already holds its credits, yet waits for credits")
+	require.NotEmpty(t, provider.Delivered(""), "acct-01's paid-for purchase is never sent")
+}
+
+// gatedProvider signals when its Purchase is entered, waits for go, then
+// either fails the items transiently or delegates to the fake.
+type gatedProvider struct {
+	*fake.Connector
+	in, release chan struct{}
+	fail        bool
+}
+
+func (p *gatedProvider) Purchase(ctx context.Context, req connector.PurchaseRequest, items []connector.AccountItem) ([]connector.Purchase, error) {
+	close(p.in)
+	<-p.release
+	if p.fail {
+		out := make([]connector.Purchase, len(items))
+		for i := range out {
+			out[i] = connector.Purchase{Result: connector.Transient(context.DeadlineExceeded)}
+		}
+		return out, nil
+	}
+	return p.Connector.Purchase(ctx, req, items)
+}
+
+// A run whose lease expired mid-call (slow provider) and was taken over
+// leaves the credit ledger alone: its late Release of the shared
+// reservation made the lease holder's Commit fail, and the holder, whose
+// purchase succeeded, failed its run.
+func TestSupersededRunLeavesCreditsAlone(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(day0)
+	ms := memstore.New()
+	led := credit.NewLedger(ms, credit.Options{})
+	require.NoError(t, led.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: 30}))
+	_, err := led.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 30, User: "ada", At: day0})
+	require.NoError(t, err)
+	provider := fake.New("provider", fake.WithDedupe())
+	provider.AddStock("acct-00", audience.Contact{ID: "c1", LastName: "B", Email: "p@x.example", Title: "VP", JobLevel: "VP"})
+	src := &audience.MemorySource{}
+	require.NoError(t, src.Add(&audience.Account{ID: "acct-00"}))
+	g, err := graph.New("fence").Add(
+		node.NewStart("start", "Start", "seg"),
+		node.NewPurchaseContacts("buy", "Buy", node.PurchaseContacts{Connector: "provider", Persona: audience.Persona{JobLevels: []string{"VP"}}, MaxPerAccount: 3, CreditsPerContact: 1}),
+	).Connect("start", node.PathNext, "buy").Build()
+	require.NoError(t, err)
+	newEngine := func(c connector.Connector) *playgraph.Engine {
+		reg, err := connector.NewRegistry(c)
+		require.NoError(t, err)
+		e, err := playgraph.New(&playgraph.Options{Store: ms, Clock: clk, Connectors: reg, Credits: led,
+			Segments: playgraph.SegmentMap{"seg": src}, LeaseTTL: time.Minute,
+			Retry: playgraph.RetryPolicy{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50}})
+		require.NoError(t, err)
+		return e
+	}
+	p1 := &gatedProvider{Connector: provider, in: make(chan struct{}), release: make(chan struct{}), fail: true}
+	p2 := &gatedProvider{Connector: provider, in: make(chan struct{}), release: make(chan struct{})}
+	e1, e2 := newEngine(p1), newEngine(p2)
+	wf, err := e1.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e1.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+
+	err1 := make(chan error, 1)
+	go func() { _, err := e1.Run(ctx, admin, wf.ID); err1 <- err }()
+	<-p1.in                      // engine 1 reserved and is in its (slow) call
+	clk.Advance(2 * time.Minute) // its lease expires
+	err2 := make(chan error, 1)
+	go func() { _, err := e2.Run(ctx, admin, wf.ID); err2 <- err }()
+	<-p2.in // engine 2 took the lease over and re-sends the pending intent
+	close(p1.release)
+	e1err := <-err1
+	require.ErrorIs(t, e1err, store.ErrFenced)
+	close(p2.release)
+	e2err := <-err2
+	require.NoError(t, e2err, "the lease holder's successful purchase is recorded")
+	b, _ := led.Balance(ctx, credit.AppAudienceWorkflows, clk.Now())
+	require.EqualValues(t, 1, b.Spent, "one contact bought, once")
+	require.Zero(t, b.Reserved)
+	require.Len(t, provider.Delivered(""), 1)
 }
