@@ -245,3 +245,45 @@ func createPublished(t *testing.T, e *playgraph.Engine, spec playgraph.WorkflowS
 	require.NoError(t, err)
 	return wf
 }
+
+// A panic in code the engine calls on its own goroutines (here an
+// observer) fails the run with a *PanicError instead of ending the
+// process, which no caller of Run could have prevented; the next run goes
+// on from what was recorded.
+func TestPanicInCallbackFailsTheRun(t *testing.T) {
+	ctx := context.Background()
+	crm := fake.New("crm", fake.WithDedupe())
+	reg, err := connector.NewRegistry(crm)
+	require.NoError(t, err)
+	src := &audience.MemorySource{}
+	require.NoError(t, src.Add(&audience.Account{ID: "a"}, &audience.Account{ID: "b"}))
+	panics := true
+	e, err := playgraph.New(&playgraph.Options{
+		Store: memstore.New(), Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{"seg": src},
+		Observer: playgraph.Observer{NodeEntered: func(_ context.Context, ev playgraph.NodeEvent) {
+			if panics && ev.Node == "push" {
+				panic("observer bug")
+			}
+		}},
+	})
+	require.NoError(t, err)
+	g, err := graph.New("p").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
+		Connect("start", node.PathNext, "push").Build()
+	require.NoError(t, err)
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g})
+
+	rep, err := e.Run(ctx, admin, wf.ID)
+	require.ErrorIs(t, err, playgraph.ErrPanic)
+	var pe *playgraph.PanicError
+	require.ErrorAs(t, err, &pe)
+	require.Equal(t, "observer bug", pe.Value)
+	require.NotEmpty(t, pe.Stack)
+	require.Equal(t, store.RunFailed, rep.Status)
+
+	panics = false
+	rep, err = e.Run(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.RunCompleted, rep.Status)
+	require.Len(t, crm.Delivered(""), 2)
+}

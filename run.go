@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -491,7 +492,16 @@ func (rs *runState) phase(ctx context.Context, produce func(submit func(func(con
 		if gctx.Err() != nil {
 			return false
 		}
-		g.Go(func() error { return job(gctx) })
+		g.Go(func() (err error) {
+			// A panic here would end the process: no caller of Run can
+			// recover it on this goroutine. It fails the run instead.
+			defer func() {
+				if p := recover(); p != nil {
+					err = &PanicError{Value: p, Stack: debug.Stack()}
+				}
+			}()
+			return job(gctx)
+		})
 		return true
 	}
 	perr := produce(submit)
