@@ -129,8 +129,8 @@ func (c *chunk) block(it *item, err error) {
 // sent), builds records, and reserves credits in a deterministic order
 // (by account id): an account whose credits cannot be reserved, and every
 // account after it, is blocked at the node, except those whose intent an
-// earlier run recorded (their Reserve finds what that run held, if
-// anything). It returns the accounts to send.
+// earlier run left holding credits (their Reserve takes nothing more).
+// It returns the accounts to send.
 func (c *chunk) prepareSpend(ctx context.Context, pn *pnode, send []*item) ([]*item, error) {
 	rs := c.rs
 	if pn.writesRecords() {
@@ -165,9 +165,15 @@ func (c *chunk) prepareSpend(ctx context.Context, pn *pnode, send []*item) ([]*i
 			out = append(out, it) // matched (nothing to buy or create) or free
 			continue
 		}
-		if stop != nil && !c.mayHold(it) {
-			c.block(it, &InsufficientCreditsError{Node: pn.id, Account: it.st.Account, Credits: per, Err: stop})
-			continue
+		if stop != nil {
+			holds, err := c.holds(ctx, it)
+			if err != nil {
+				return nil, err
+			}
+			if !holds {
+				c.block(it, &InsufficientCreditsError{Node: pn.id, Account: it.st.Account, Credits: per, Err: stop})
+				continue
+			}
 		}
 		if led == nil {
 			return nil, fmt.Errorf("%w: node %s spends credits but the engine has no ledger", ErrInvalid, pn.id)
@@ -200,14 +206,25 @@ func (c *chunk) prepareSpend(ctx context.Context, pn *pnode, send []*item) ([]*i
 	return out, nil
 }
 
-// mayHold reports whether it's intent was recorded by an earlier run,
-// which may have left credits held (or committed) under its key: such an
-// account is not blocked behind one that could not reserve, since its
-// Reserve holds nothing more (an interrupted run's held credits would
-// otherwise wait for credits they are themselves holding).
-func (c *chunk) mayHold(it *item) bool {
+// holds reports whether credits are held (or committed) under it's
+// intent key by an earlier, interrupted run: such an account is not
+// blocked behind one that could not reserve, since its Reserve takes
+// nothing more (its held credits would otherwise wait for credits they are
+// themselves). Only an intent an earlier run recorded can hold any, so
+// the ledger is asked only about those.
+func (c *chunk) holds(ctx context.Context, it *item) (bool, error) {
 	in := c.rs.pending[it.st.Account]
-	return in != nil && it.intent != nil && in.Key == it.intent.Key
+	if in == nil || it.intent == nil || in.Key != it.intent.Key || c.rs.e.o.Credits == nil {
+		return false, nil
+	}
+	r, err := c.rs.e.o.Credits.Reservation(ctx, in.Key)
+	switch {
+	case errors.Is(err, credit.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("reading reservation %s: %w", in.Key, err)
+	}
+	return r.State == credit.Held || r.State == credit.Committed, nil
 }
 
 func pendingItems(in *store.Intent) bool {
@@ -421,6 +438,16 @@ func (c *chunk) previewReserve(ctx context.Context, pn *pnode, send []*item, per
 	stop := false
 	for _, it := range send {
 		if !pendingItems(it.intent) {
+			out = append(out, it)
+			continue
+		}
+		// Credits an earlier run holds for the account are not in the
+		// balance's Available, and the run takes nothing more for it.
+		held, err := c.holds(ctx, it)
+		if err != nil {
+			return nil, err
+		}
+		if held {
 			out = append(out, it)
 			continue
 		}

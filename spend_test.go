@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -690,4 +691,58 @@ func TestSupersededRunLeavesCreditsAlone(t *testing.T) {
 	require.EqualValues(t, 1, b.Spent, "one contact bought, once")
 	require.Zero(t, b.Reserved)
 	require.Len(t, provider.Delivered(""), 1)
+}
+
+// reserveCounter counts the credit reservations asked of its store.
+type reserveCounter struct {
+	*memstore.Store
+	n atomic.Int64
+}
+
+func (r *reserveCounter) Reserve(ctx context.Context, req credit.ReserveRequest, lim credit.Limits) (credit.Reservation, error) {
+	r.n.Add(1)
+	return r.Store.Reserve(ctx, req, lim)
+}
+
+// Accounts an earlier run blocked for credits stay blocked behind the
+// first that cannot reserve, without a reservation asked for each: only
+// one that holds credits goes past (the ledger is read to tell which).
+func TestBlockedAccountsAskOnce(t *testing.T) {
+	ctx := context.Background()
+	rc := &reserveCounter{Store: memstore.New()}
+	w := newSpendWorld(t, rc, 40, 1, 3) // 3 credits held per account: one fits
+	_, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	before := rc.n.Load()
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	require.Positive(t, rep.ErrorCount, "accounts still blocked for credits")
+	// Batches of 4: at most one refused reservation per batch.
+	require.LessOrEqual(t, rc.n.Load()-before, int64(10))
+}
+
+// A preview counts an account an interrupted run left holding credits as
+// going through, as the run does: its held credits are not in the
+// balance's Available, and it takes nothing more.
+func TestPreviewSeesHeldCredits(t *testing.T) {
+	ctx := context.Background()
+	w := newSpendWorld(t, memstore.New(), 1, 3, 3)
+	cctx, cancel := context.WithCancel(ctx)
+	reg, err := connector.NewRegistry(&cancellingProvider{Connector: w.provider, cancel: cancel}, w.crm)
+	require.NoError(t, err)
+	opts := *w.opts
+	opts.Connectors = reg
+	cut, err := playgraph.New(&opts)
+	require.NoError(t, err)
+	_, err = cut.Run(cctx, admin, w.wf.ID)
+	require.ErrorIs(t, err, context.Canceled)
+	require.EqualValues(t, 3, w.balance(t).Reserved)
+
+	pre, err := w.e.Preview(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Counts["buy"].Sent)
+	require.Equal(t, rep.Counts["buy"].Sent, pre.Counts["buy"].Sent)
+	require.Equal(t, rep.Counts["buy"].Paths, pre.Counts["buy"].Paths)
 }

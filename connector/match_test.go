@@ -315,3 +315,13 @@ func TestNewFindQuery(t *testing.T) {
 		t.Errorf("%+v", q)
 	}
 }
+
+// NormalizeStrict is MatchStrict's normalisation (the fake connector's
+// finder filters with it): the two agree beyond ASCII too.
+func TestNormalizeStrictIsMatchStrict(t *testing.T) {
+	for _, s := range []string{" Acme ", "ΟΔΟΣ", "οδος", "ſtar", "Kelvin \u212a", "straße", "plain"} {
+		if a, b := NormalizeStrict(s), MatchStrict.Normalize(s); a != b {
+			t.Errorf("%q: NormalizeStrict %q, MatchStrict.Normalize %q", s, a, b)
+		}
+	}
+}

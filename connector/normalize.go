@@ -136,7 +136,7 @@ func hostOf(s string) string {
 
 // appendRegistrable appends the registrable domain of s's host.
 func appendRegistrable(dst []byte, s string) []byte {
-	h := lowerASCII(hostOf(s))
+	h := lowerFold(hostOf(s))
 	return append(dst, RegistrableDomain(h)...)
 }
 
@@ -157,7 +157,7 @@ func RegistrableDomain(host string) string {
 
 // NormalizeStrict is the strict normalisation: surrounding space trimmed
 // and letter case ignored; nothing else.
-func NormalizeStrict(s string) string { return lowerASCII(strings.TrimSpace(s)) }
+func NormalizeStrict(s string) string { return lowerFold(strings.TrimSpace(s)) }
 
 // appendLower appends s lower-cased; beyond ASCII, each letter becomes
 // the lower case of its simple case-folding class (see foldRune), so that
@@ -193,16 +193,12 @@ func allDigits(s string) bool {
 	return true
 }
 
-// lowerASCII lower-cases s, without allocating when it is already lower
-// case ASCII.
-func lowerASCII(s string) string {
+// lowerFold is appendLower as a string, without allocating when s is
+// already lower case ASCII.
+func lowerFold(s string) string {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			return strings.ToLower(s)
-		}
-		if c >= 'A' && c <= 'Z' {
-			return strings.ToLower(s)
+		if c := s[i]; c >= utf8.RuneSelf || c >= 'A' && c <= 'Z' {
+			return string(appendLower(nil, s))
 		}
 	}
 	return s

@@ -928,7 +928,6 @@ func (w *wfState) forget(id string) error {
 	return nil
 }
 
-// laterInBatch reports whether a state after states[i] names its account.
 // firstOccurrence moves each new slot in fresh (by batch index) to the
 // first state of the batch naming its account, so that a new account takes
 // its place in the scan order at its first occurrence even when that copy,
@@ -948,6 +947,7 @@ func firstOccurrence(states []store.AccountState, fresh []uint32) {
 	}
 }
 
+// laterInBatch reports whether a state after states[i] names its account.
 func laterInBatch(states []store.AccountState, i int32) bool {
 	for j := int(i) + 1; j < len(states); j++ {
 		if states[j].Account == states[i].Account {
