@@ -117,18 +117,25 @@ func (e *Engine) PublishWith(ctx context.Context, actor Actor, workflowID string
 	if len(pe.Problems) > 0 {
 		return PublishReport{}, pe
 	}
+	// Hold the run lease while publishing (and while accounts move), so
+	// that no run, Delete or Archive interleaves.
+	now := e.o.Clock.Now()
+	lease, err := e.st.AcquireLease(ctx, w.ID, e.o.EngineID+"/publish/"+uuid.NewString(), now, e.o.LeaseTTL)
+	if errors.Is(err, store.ErrLeaseHeld) {
+		return PublishReport{}, fmt.Errorf("%w: workflow %s: %w", ErrRunInProgress, w.ID, err)
+	}
+	if err != nil {
+		return PublishReport{}, err
+	}
+	defer func() { _ = e.st.ReleaseLease(context.WithoutCancel(ctx), lease) }()
+	if w, err = e.getWorkflow(ctx, workflowID); err != nil { // as it is under the lease
+		return PublishReport{}, err
+	}
+	if w.Status == store.WorkflowArchived {
+		return PublishReport{}, fmt.Errorf("%w: workflow %s is archived", ErrState, workflowID)
+	}
 	rep := PublishReport{Version: version, Previous: w.Published}
 	if w.Published != 0 && w.Published != version {
-		// Hold the run lease while accounts move, so no run interleaves.
-		now := e.o.Clock.Now()
-		lease, err := e.st.AcquireLease(ctx, w.ID, e.o.EngineID+"/publish/"+uuid.NewString(), now, e.o.LeaseTTL)
-		if errors.Is(err, store.ErrLeaseHeld) {
-			return PublishReport{}, fmt.Errorf("%w: workflow %s: %w", ErrRunInProgress, w.ID, err)
-		}
-		if err != nil {
-			return PublishReport{}, err
-		}
-		defer func() { _ = e.st.ReleaseLease(context.WithoutCancel(ctx), lease) }()
 		rep.Migrations, err = e.migrate(ctx, w, g, version, opts, lease.Token)
 		if err != nil {
 			return PublishReport{}, err
@@ -140,7 +147,9 @@ func (e *Engine) PublishWith(ctx context.Context, actor Actor, workflowID string
 	}
 	w.Status = store.WorkflowPublished
 	w.Published = version
-	w.Draft = 0
+	if w.Draft == version {
+		w.Draft = 0 // a draft saved meanwhile (Edit) stays the draft
+	}
 	w.Reason = ""
 	w.UpdatedAt = e.o.Clock.Now()
 	ss := scheduleOf(w)
@@ -457,14 +466,21 @@ func (e *Engine) Delete(ctx context.Context, actor Actor, workflowID string) err
 	if err := actor.require(PermEdit, "delete a workflow"); err != nil {
 		return err
 	}
-	w, err := e.getWorkflow(ctx, workflowID)
-	if err != nil {
+	if _, err := e.getWorkflow(ctx, workflowID); err != nil {
 		return err
 	}
-	if w.Status != store.WorkflowDraft || w.Published != 0 {
-		return fmt.Errorf("%w: only drafts can be deleted; workflow %s is %s", ErrState, workflowID, w.Status)
-	}
-	return e.st.DeleteWorkflow(ctx, workflowID)
+	// Checked under the lease Publish takes too, so a publish cannot land
+	// between the check and the deletion.
+	return e.withLease(ctx, workflowID, "delete", func(uint64) error {
+		w, err := e.getWorkflow(ctx, workflowID)
+		if err != nil {
+			return err
+		}
+		if w.Status != store.WorkflowDraft || w.Published != 0 {
+			return fmt.Errorf("%w: only drafts can be deleted; workflow %s is %s", ErrState, workflowID, w.Status)
+		}
+		return e.st.DeleteWorkflow(ctx, workflowID)
+	})
 }
 
 // SortBy orders the workflow list.

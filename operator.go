@@ -106,6 +106,12 @@ func (e *Engine) Forget(ctx context.Context, actor Actor, accountID string) erro
 	if accountID == "" {
 		return fmt.Errorf("%w: empty account id", ErrInvalid)
 	}
+	// Events are kept per account: erased even when no workflow knows it.
+	if ee, ok := e.st.(store.EventEraser); ok {
+		if err := ee.ForgetEvents(ctx, accountID); err != nil {
+			return err
+		}
+	}
 	var ids []string
 	for w, err := range e.st.ListWorkflows(ctx) {
 		if err != nil {

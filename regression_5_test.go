@@ -287,3 +287,18 @@ func TestPanicInCallbackFailsTheRun(t *testing.T) {
 	require.Equal(t, store.RunCompleted, rep.Status)
 	require.Len(t, crm.Delivered(""), 2)
 }
+
+// Forget erases an account's engagement events even when no workflow
+// knows the account (events are kept per account); it erased them only
+// through each workflow's Forget, so with no workflow they stayed.
+func TestForgetEventsWithoutWorkflows(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New()
+	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0)})
+	require.NoError(t, err)
+	require.NoError(t, e.RecordEngagement(ctx, audience.Event{AccountID: "acme", Channel: "linkedin", Campaign: "c", Kind: audience.KindClick, At: day0}))
+	require.NoError(t, e.Forget(ctx, admin, "acme"))
+	m, err := st.Events(ctx, []string{"acme"}, time.Time{})
+	require.NoError(t, err)
+	require.Empty(t, m["acme"])
+}

@@ -166,10 +166,15 @@ func (e *Engine) runOnly(ctx context.Context, w store.Workflow, actorID, only st
 	rec.CreditsSpent = rs.creditsSpent.Load()
 	rec.Published = published
 	rec.EndedAt = e.o.Clock.Now()
+	if errors.Is(runErr, store.ErrFenced) || rs.holdsLease(bg) != nil {
+		// Superseded: whoever took the lease over (Forget, say) may have
+		// erased accounts this run's errors name. The count stays.
+		rec.Errors = nil
+	}
 	if err := e.st.PutRun(bg, rec); err != nil && runErr == nil {
 		runErr = err
 	}
-	e.afterRun(bg, w, rec)
+	e.afterRun(bg, w, rec, rs.polled)
 	e.noteFiles(bg, w, rec)
 	if rs.p != nil && rs.p.spendsCredits {
 		e.noteLowCredits(bg, w, rec)
@@ -187,15 +192,24 @@ func (e *Engine) runOnly(ctx context.Context, w store.Workflow, actorID, only st
 
 // afterRun updates the workflow's last run, prunes history and posts
 // inbox notifications.
-func (e *Engine) afterRun(ctx context.Context, w store.Workflow, rec store.Run) {
+func (e *Engine) afterRun(ctx context.Context, w store.Workflow, rec store.Run, polled map[string]bool) {
 	for range 3 { // optimistic concurrency: retry on conflict
 		cur, err := e.st.GetWorkflow(ctx, w.ID)
 		if err != nil {
 			break
 		}
 		cur.LastRun = rec.ID
-		if ss := scheduleOf(cur); !strings.HasPrefix(rec.ID, retryRunPrefix) && rec.StartedAt.After(ss.LastStart) {
-			ss.LastStart = rec.StartedAt
+		ss, changed := scheduleOf(cur), false
+		if !strings.HasPrefix(rec.ID, retryRunPrefix) && rec.StartedAt.After(ss.LastStart) {
+			ss.LastStart, changed = rec.StartedAt, true
+		}
+		for name := range polled {
+			if ss.Polled == nil {
+				ss.Polled = map[string]time.Time{}
+			}
+			ss.Polled[name], changed = rec.Now, true
+		}
+		if changed {
 			cur.Schedule, _ = json.Marshal(ss)
 		}
 		if _, err := e.st.PutWorkflow(ctx, cur, cur.Revision); !errors.Is(err, store.ErrConflict) {
@@ -283,6 +297,10 @@ type runState struct {
 	auditLeft  atomic.Int64
 	auditDrop  atomic.Int64
 	waitingEnd atomic.Int64
+
+	// polled names the engagement readers this run read (under mu): the
+	// workflow records the run's time as their last successful poll.
+	polled map[string]bool
 
 	// skipped counts, per node, the waiting accounts phase 1 left alone
 	// (see skipWaiting); only phase 1's producer goroutine touches it, and
@@ -546,29 +564,58 @@ func (rs *runState) pollEngagement(ctx context.Context) error {
 	if len(rs.p.readers) == 0 || rs.dry {
 		return nil // a preview writes no events
 	}
-	var since time.Time
+	// Each reader is asked for what came since its last successful poll
+	// (kept with the workflow); a workflow from before that was kept
+	// falls back to the previous run's time.
+	polled := scheduleOf(rs.w).Polled
+	var prev time.Time
 	runs, err := rs.e.st.ListRuns(ctx, rs.w.ID, 2)
 	if err != nil {
 		return err
 	}
 	for _, r := range runs {
 		if r.ID != rs.runID {
-			since = r.Now
+			prev = r.Now
 			break
 		}
 	}
 	for _, rd := range rs.p.readers {
+		since, ok := polled[rd.Name()]
+		if !ok {
+			since = prev
+		}
 		evs, err := rd.ReadEngagement(ctx, since)
 		if err != nil {
-			// Engagement is an input, not an action: note it and go on.
+			// Engagement is an input, not an action: note it and go on;
+			// the next run asks this reader again from the same time.
 			rs.addError("", "", fmt.Errorf("reading engagement from %s: %w", rd.Name(), err))
 			continue
 		}
-		if len(evs) > 0 {
-			if err := rs.e.st.AddEvents(ctx, evs); err != nil {
+		// One malformed event is noted and left out, like a bad record:
+		// the others are stored.
+		good := evs[:0:0]
+		bad := 0
+		for _, ev := range evs {
+			if ev.AccountID == "" || ev.Channel == "" || !store.TimeInRange(ev.At) || ev.At.IsZero() {
+				bad++
+				continue
+			}
+			good = append(good, ev)
+		}
+		if bad > 0 {
+			rs.addError("", "", fmt.Errorf("reading engagement from %s: %d event(s) without an account id, a channel or a valid time, left out", rd.Name(), bad))
+		}
+		if len(good) > 0 {
+			if err := rs.e.st.AddEvents(ctx, good); err != nil {
 				return err
 			}
 		}
+		rs.mu.Lock()
+		if rs.polled == nil {
+			rs.polled = map[string]bool{}
+		}
+		rs.polled[rd.Name()] = true
+		rs.mu.Unlock()
 	}
 	return nil
 }

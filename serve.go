@@ -12,7 +12,9 @@ import (
 	"github.com/playgraph/playgraph/store"
 )
 
-// scheduleState is what store.Workflow.Schedule holds.
+// scheduleState is what store.Workflow.Schedule holds: the schedule, and
+// the engine's bookkeeping of the runs it decides (the last counted start,
+// the engagement polls).
 type scheduleState struct {
 	Spec        schedule.Schedule `json:"spec"`
 	PublishedAt time.Time         `json:"published_at,omitzero"`
@@ -21,6 +23,10 @@ type scheduleState struct {
 	// pruned (Retention) and may be crowded with retries, and the
 	// schedule's anchor must survive both.
 	LastStart time.Time `json:"last_start,omitzero"`
+	// Polled holds, per engagement reader (connector name), the time of
+	// the last run that read it without error: the next poll asks from
+	// there, so that a failed poll loses nothing.
+	Polled map[string]time.Time `json:"polled,omitempty"`
 }
 
 func scheduleOf(w store.Workflow) scheduleState {

@@ -299,6 +299,15 @@ func (c *chunk) settleSpend(ctx context.Context, pn *pnode, send []*item) error 
 	if rs.dry {
 		return nil
 	}
+	if pn.spends() {
+		// A superseded run writes nothing more: the lease holder re-sends
+		// under the same keys and settles them. Releasing credits here
+		// would take back what the holder holds, and storing purchased
+		// contacts could bring back an account the holder erased.
+		if err := rs.holdsLease(ctx); err != nil {
+			return err
+		}
+	}
 	var x *connector.MatchIndex
 	if pn.writesRecords() {
 		var err error
@@ -322,14 +331,6 @@ func (c *chunk) settleSpend(ctx context.Context, pn *pnode, send []*item) error 
 			if err := ps.PutPurchased(ctx, rs.w.ID, all); err != nil {
 				return err
 			}
-		}
-	}
-	if pn.spends() && rs.e.o.Credits != nil && pn.price != 0 {
-		// A superseded run leaves the credits alone: the lease holder
-		// re-sends under the same keys and settles them (releasing
-		// here would take back what the holder holds).
-		if err := rs.holdsLease(ctx); err != nil {
-			return err
 		}
 	}
 	for _, it := range send {

@@ -109,6 +109,17 @@ type EngagementStore interface {
 	Events(ctx context.Context, accountIDs []string, since time.Time) (map[string][]audience.Event, error)
 }
 
+// EventEraser is an optional concern of an EngagementStore: it erases an
+// account's engagement events whether or not any workflow knows the
+// account (events are kept per account, not per workflow). Engine.Forget
+// calls it when the store has it; a store without it erases events only
+// through Eraser.Forget, once per workflow.
+type EventEraser interface {
+	// ForgetEvents deletes every engagement event of the account;
+	// forgetting an account with none is not an error.
+	ForgetEvents(ctx context.Context, accountID string) error
+}
+
 // InboxStore keeps per-user notifications.
 type InboxStore interface {
 	// PostNotifications stores notifications, assigning IDs where empty.

@@ -146,6 +146,18 @@ func (s *Store) Events(ctx context.Context, accountIDs []string, since time.Time
 	return out, nil
 }
 
+// ForgetEvents implements [store.EventEraser].
+func (s *Store) ForgetEvents(ctx context.Context, accountID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if accountID == "" {
+		return invalid("empty account id")
+	}
+	s.forgetEvents(accountID)
+	return nil
+}
+
 func (s *Store) forgetEvents(account string) {
 	sh := s.eshard(account)
 	sh.mu.Lock()

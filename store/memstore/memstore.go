@@ -17,6 +17,7 @@ var (
 	_ store.IntentStore     = (*Store)(nil)
 	_ store.RunStore        = (*Store)(nil)
 	_ store.EngagementStore = (*Store)(nil)
+	_ store.EventEraser     = (*Store)(nil)
 	_ store.InboxStore      = (*Store)(nil)
 	_ store.LeaseStore      = (*Store)(nil)
 	_ store.Eraser          = (*Store)(nil)

@@ -10,6 +10,24 @@ import (
 	"github.com/playgraph/playgraph/store/internal/nanos"
 )
 
+// ForgetEvents implements [store.EventEraser].
+func (s *Store) ForgetEvents(ctx context.Context, accountID string) error {
+	if err := s.live(ctx); err != nil {
+		return err
+	}
+	if accountID == "" {
+		return invalid("empty account id")
+	}
+	err := s.write(ctx, func(t wtx) error {
+		_, err := t.exec(ctx, q(`DELETE FROM events WHERE account = ?`), accountID)
+		return err
+	})
+	if err != nil {
+		return wrap("forget events", err)
+	}
+	return nil
+}
+
 // AddEvents implements [store.EngagementStore], in one transaction with
 // multi-row INSERTs. Events are equal when every field is, times compared
 // as instants (the table's primary key is every field). An event without

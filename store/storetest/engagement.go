@@ -10,7 +10,8 @@ import (
 
 // TestEngagement tests a [store.EngagementStore]: deduplication of equal
 // events (times compared as instants), the since bound (inclusive), keying
-// by account, and copy semantics. newStore must return an empty store.
+// by account, and copy semantics; and, when the store is also a
+// [store.EventEraser], ForgetEvents. newStore must return an empty store.
 func TestEngagement(t *testing.T, newStore func() store.EngagementStore) {
 	ev := func(acct, campaign string, kind audience.EventKind, d time.Duration) audience.Event {
 		return audience.Event{AccountID: acct, ContactID: "c-" + acct, Channel: "linkedin", Campaign: campaign, Kind: kind, At: at(d)}
@@ -74,5 +75,21 @@ func TestEngagement(t *testing.T, newStore func() store.EngagementStore) {
 			t.Fatalf("after the caller reused its slice: %+v", got["a"])
 		}
 		must(t, s.AddEvents(ctx, nil))
+	})
+	if _, ok := newStore().(store.EventEraser); !ok {
+		return // an optional concern the store does not have
+	}
+	t.Run("ForgetEvents", func(t *testing.T) {
+		s, ctx := newStore(), bg(t)
+		ee := s.(store.EventEraser)
+		must(t, s.AddEvents(ctx, []audience.Event{ev("a", "ad1", audience.KindClick, 0), ev("b", "ad1", audience.KindClick, 0)}))
+		must(t, ee.ForgetEvents(ctx, "a"))
+		must(t, ee.ForgetEvents(ctx, "a")) // none left: not an error
+		got, err := s.Events(ctx, []string{"a", "b"}, time.Time{})
+		must(t, err)
+		if len(got["a"]) != 0 || len(got["b"]) != 1 {
+			t.Fatalf("after ForgetEvents(a): %+v", got)
+		}
+		wantErr(t, ee.ForgetEvents(ctx, ""), store.ErrInvalid, "ForgetEvents of an empty id")
 	})
 }

@@ -1,0 +1,276 @@
+package playgraph_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/playgraph/playgraph"
+	"github.com/playgraph/playgraph/audience"
+	"github.com/playgraph/playgraph/connector"
+	"github.com/playgraph/playgraph/connector/fake"
+	"github.com/playgraph/playgraph/credit"
+	"github.com/playgraph/playgraph/graph"
+	"github.com/playgraph/playgraph/internal/clock"
+	"github.com/playgraph/playgraph/node"
+	"github.com/playgraph/playgraph/store"
+	"github.com/playgraph/playgraph/store/memstore"
+)
+
+// Session 6's concurrency and engagement regressions, found by helpers'
+// bug hunts.
+
+// A run whose lease expired while its purchase call was slow must not
+// write the forgotten account's purchased contacts back after Forget.
+func TestForgetDuringStalledPurchase(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(day0)
+	ms := memstore.New()
+	led := credit.NewLedger(ms, credit.Options{})
+	require.NoError(t, led.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: 30}))
+	_, err := led.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 30, User: "ada", At: day0})
+	require.NoError(t, err)
+	provider := fake.New("provider", fake.WithDedupe())
+	provider.AddStock("acct-00", audience.Contact{ID: "c1", LastName: "B", Email: "p@x.example", Title: "VP", JobLevel: "VP"})
+	src := &audience.MemorySource{}
+	require.NoError(t, src.Add(&audience.Account{ID: "acct-00"}))
+	g, err := graph.New("fence").Add(
+		node.NewStart("start", "Start", "seg"),
+		node.NewPurchaseContacts("buy", "Buy", node.PurchaseContacts{Connector: "provider", Persona: audience.Persona{JobLevels: []string{"VP"}}, MaxPerAccount: 3, CreditsPerContact: 1}),
+	).Connect("start", node.PathNext, "buy").Build()
+	require.NoError(t, err)
+	p1 := &gatedProvider{Connector: provider, in: make(chan struct{}), release: make(chan struct{})}
+	reg, err := connector.NewRegistry(p1)
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Store: ms, Clock: clk, Connectors: reg, Credits: led,
+		Segments: playgraph.SegmentMap{"seg": src}, LeaseTTL: time.Minute,
+		Retry: playgraph.RetryPolicy{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50}})
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+
+	runErr := make(chan error, 1)
+	go func() { _, err := e.Run(ctx, admin, wf.ID); runErr <- err }()
+	<-p1.in                      // the run is in its slow purchase call
+	clk.Advance(2 * time.Minute) // its lease expires
+	require.NoError(t, e.Forget(ctx, admin, "acct-00"))
+	close(p1.release) // the provider answers: one contact bought
+	require.ErrorIs(t, <-runErr, store.ErrFenced)
+
+	sts, err := ms.GetStates(ctx, wf.ID, []string{"acct-00"})
+	require.NoError(t, err)
+	require.Equal(t, store.StatusForgotten, sts[0].Status)
+	got, err := ms.Purchased(ctx, wf.ID, []string{"acct-00"})
+	require.NoError(t, err)
+	require.Empty(t, got["acct-00"], "purchased contacts of a forgotten account came back: %+v", got["acct-00"])
+}
+
+// perAcctProvider fails acct-00 permanently at once and blocks on acct-01.
+type perAcctProvider struct {
+	*fake.Connector
+	in, release chan struct{}
+}
+
+func (p *perAcctProvider) Purchase(ctx context.Context, req connector.PurchaseRequest, items []connector.AccountItem) ([]connector.Purchase, error) {
+	if items[0].Account.ID == "acct-00" {
+		return []connector.Purchase{{Result: connector.Permanent(errors.New("no such company acct-00"))}}, nil
+	}
+	close(p.in)
+	<-p.release
+	return p.Connector.Purchase(ctx, req, items)
+}
+
+// Run history must not name a forgotten account, even when the run that
+// recorded the error was in flight (lease lost) when Forget ran.
+func TestForgetRunErrorsNotWrittenBack(t *testing.T) {
+	ctx := context.Background()
+	clk := clock.NewFake(day0)
+	ms := memstore.New()
+	led := credit.NewLedger(ms, credit.Options{})
+	require.NoError(t, led.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: 30}))
+	_, err := led.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 30, User: "ada", At: day0})
+	require.NoError(t, err)
+	provider := fake.New("provider", fake.WithDedupe())
+	provider.AddStock("acct-01", audience.Contact{ID: "c1", LastName: "B", Email: "p@x.example", Title: "VP", JobLevel: "VP"})
+	src := &audience.MemorySource{}
+	require.NoError(t, src.Add(&audience.Account{ID: "acct-00"}))
+	require.NoError(t, src.Add(&audience.Account{ID: "acct-01"}))
+	g, err := graph.New("fence").Add(
+		node.NewStart("start", "Start", "seg"),
+		node.NewPurchaseContacts("buy", "Buy", node.PurchaseContacts{Connector: "provider", Persona: audience.Persona{JobLevels: []string{"VP"}}, MaxPerAccount: 3, CreditsPerContact: 1}),
+	).Connect("start", node.PathNext, "buy").Build()
+	require.NoError(t, err)
+	p := &perAcctProvider{Connector: provider, in: make(chan struct{}), release: make(chan struct{})}
+	reg, err := connector.NewRegistry(p)
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Store: ms, Clock: clk, Connectors: reg, Credits: led,
+		Segments: playgraph.SegmentMap{"seg": src}, LeaseTTL: time.Minute, BatchSize: 1, Concurrency: 1,
+		Retry: playgraph.RetryPolicy{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50}})
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.NoError(t, err)
+
+	runErr := make(chan error, 1)
+	go func() { _, err := e.Run(ctx, admin, wf.ID); runErr <- err }()
+	<-p.in                       // acct-00 failed and was recorded; acct-01's call is slow
+	clk.Advance(2 * time.Minute) // the run's lease expires
+	require.NoError(t, e.Forget(ctx, admin, "acct-00"))
+	close(p.release)
+	<-runErr
+
+	runs, err := ms.ListRuns(ctx, wf.ID, 0)
+	require.NoError(t, err)
+	for _, r := range runs {
+		for _, re := range r.Errors {
+			require.NotEqual(t, "acct-00", re.Account, "run %s names the forgotten account: %+v", r.ID, re)
+		}
+	}
+	sts, _ := ms.GetStates(ctx, wf.ID, []string{"acct-00"})
+	require.Equal(t, store.StatusForgotten, sts[0].Status)
+}
+
+// read: the next run's poll must still cover them.
+func TestFailedPollLosesNoEvents(t *testing.T) {
+	g, err := graph.New("w").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
+		Connect("start", node.PathNext, "push").Build()
+	require.NoError(t, err)
+	w := rgNew(t, g, playgraph.WorkflowSpec{}, nil)
+	ctx := context.Background()
+	_, err = w.e.Run(ctx, admin, w.wf.ID) // run 1 polls since the zero time
+	require.NoError(t, err)
+	w.clk.Advance(time.Hour)
+	ev := audience.Event{AccountID: "acme", Channel: "crm", Campaign: "camp-push", Kind: audience.KindClick, At: w.clk.Now()}
+	w.crm.AddEvents(ev)
+	w.clk.Advance(time.Hour)
+	w.crm.FailCalls(fake.OpReadEngagement, nil, 1)
+	rep, err := w.e.Run(ctx, admin, w.wf.ID) // run 2: the poll fails
+	require.NoError(t, err)
+	require.Equal(t, store.RunCompletedWithErrors, rep.Status, "the failed poll is noted")
+	w.clk.Advance(time.Hour)
+	_, err = w.e.Run(ctx, admin, w.wf.ID) // run 3: polls again
+	require.NoError(t, err)
+	m, err := w.st.Events(ctx, []string{"acme"}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, m["acme"], 1, "the event the failed poll missed was never read")
+}
+
+// One malformed event from an engagement connector must not fail the run
+// (nor keep the good events out).
+func TestBadPolledEventLeftOut(t *testing.T) {
+	g, err := graph.New("w").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
+		Connect("start", node.PathNext, "push").Build()
+	require.NoError(t, err)
+	w := rgNew(t, g, playgraph.WorkflowSpec{}, nil)
+	ctx := context.Background()
+	require.NoError(t, w.src.Add(&audience.Account{ID: "acme"}))
+	w.crm.AddEvents(
+		audience.Event{AccountID: "acme", Channel: "crm", Campaign: "camp-push", Kind: audience.KindClick, At: day0.Add(-time.Hour)},
+		audience.Event{AccountID: "", Channel: "crm", Kind: audience.KindClick, At: day0.Add(-time.Hour)},
+	)
+	rep, err := w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err, "run status %s", rep.Status)
+	m, err := w.st.Events(ctx, []string{"acme"}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, m["acme"], 1)
+}
+
+// leasePause pauses, once armed, the first lease acquisition whose holder
+// names what.
+type leasePause struct {
+	*memstore.Store
+	what        string
+	armed       bool
+	in, release chan struct{}
+}
+
+func (s *leasePause) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (store.Lease, error) {
+	l, err := s.Store.AcquireLease(ctx, name, holder, now, ttl)
+	if s.armed && strings.Contains(holder, "/"+s.what+"/") {
+		s.armed = false
+		close(s.in)
+		<-s.release
+	}
+	return l, err
+}
+
+// Delete and Publish take the workflow's lease, so a publish cannot land
+// between Delete's check (a never-published draft) and the deletion: a
+// published workflow, with a run in flight, was deleted.
+func TestDeleteAndPublishSerialised(t *testing.T) {
+	ctx := context.Background()
+	st := &leasePause{Store: memstore.New(), what: "delete", in: make(chan struct{}), release: make(chan struct{})}
+	reg, err := connector.NewRegistry(fake.New("crm", fake.WithDedupe()))
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{"seg": &audience.MemorySource{}}})
+	require.NoError(t, err)
+	g, err := graph.New("del").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
+		Connect("start", node.PathNext, "push").Build()
+	require.NoError(t, err)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	require.NoError(t, err)
+
+	st.armed = true
+	delErr := make(chan error, 1)
+	go func() { delErr <- e.Delete(ctx, admin, wf.ID) }()
+	select {
+	case <-st.in: // Delete holds the lease
+	case <-time.After(10 * time.Second):
+		t.Fatal("Delete never took the workflow's lease")
+	}
+	_, err = e.Publish(ctx, admin, wf.ID)
+	require.ErrorIs(t, err, playgraph.ErrRunInProgress)
+	close(st.release)
+	require.NoError(t, <-delErr)
+	_, err = e.Workflow(ctx, admin, wf.ID)
+	require.ErrorIs(t, err, playgraph.ErrNotFound)
+}
+
+// A draft that Edit saves while a Publish of the previous draft is under
+// way stays the draft; Publish cleared it.
+func TestPublishKeepsConcurrentDraft(t *testing.T) {
+	ctx := context.Background()
+	st := &leasePause{Store: memstore.New(), what: "publish", in: make(chan struct{}), release: make(chan struct{})}
+	reg, err := connector.NewRegistry(fake.New("crm", fake.WithDedupe()))
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{"seg": &audience.MemorySource{}}})
+	require.NoError(t, err)
+	chain := func(ids ...string) *graph.Graph {
+		b := graph.New("p").Add(node.NewStart("start", "Start", "seg"))
+		prev := "start"
+		for _, id := range ids {
+			b = b.Add(pushNode(id)).Connect(prev, node.PathNext, id)
+			prev = id
+		}
+		g, err := b.Build()
+		require.NoError(t, err)
+		return g
+	}
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: chain("p1")})
+	_, err = e.Edit(ctx, admin, wf.ID, chain("p1", "p2")) // draft v2
+	require.NoError(t, err)
+
+	st.armed = true
+	pubErr := make(chan error, 1)
+	go func() { _, err := e.Publish(ctx, admin, wf.ID); pubErr <- err }()
+	<-st.in // Publish of v2 holds the lease
+	edited, err := e.Edit(ctx, admin, wf.ID, chain("p1", "p2", "p3"))
+	require.NoError(t, err)
+	require.Equal(t, 3, edited.Draft)
+	close(st.release)
+	require.NoError(t, <-pubErr)
+
+	got, err := e.Workflow(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	require.Equal(t, 2, got.Published)
+	require.Equal(t, 3, got.Draft, "the draft Edit saved meanwhile")
+}
