@@ -70,7 +70,11 @@ type PublishReport struct {
 // needs, mapping profiles and match rules that save and create actions name
 // — and publishes it. Every problem is reported at once in a
 // *PublishError. Accounts in flight stay at the node with the same id;
-// see PublishWith for the migration report and fallbacks.
+// see PublishWith for the migration report and fallbacks. Publishing holds
+// the workflow's lease: while a run (or another operation holding it,
+// such as Forget) is in progress it fails with ErrRunInProgress. If
+// another publish lands while this one waits, it fails with ErrState and
+// changes nothing: publish again. A draft saved meanwhile stays the draft.
 func (e *Engine) Publish(ctx context.Context, actor Actor, workflowID string) (Workflow, error) {
 	rep, err := e.PublishWith(ctx, actor, workflowID, PublishOptions{})
 	return rep.Workflow, err
@@ -128,11 +132,17 @@ func (e *Engine) PublishWith(ctx context.Context, actor Actor, workflowID string
 		return PublishReport{}, err
 	}
 	defer func() { _ = e.st.ReleaseLease(context.WithoutCancel(ctx), lease) }()
+	before := w.Published
 	if w, err = e.getWorkflow(ctx, workflowID); err != nil { // as it is under the lease
 		return PublishReport{}, err
 	}
 	if w.Status == store.WorkflowArchived {
 		return PublishReport{}, fmt.Errorf("%w: workflow %s is archived", ErrState, workflowID)
+	}
+	if w.Published != before {
+		// Another publish landed while this one waited: publishing the
+		// version read before would undo it.
+		return PublishReport{}, fmt.Errorf("%w: workflow %s: v%d was published meanwhile; publish again", ErrState, workflowID, w.Published)
 	}
 	rep := PublishReport{Version: version, Previous: w.Published}
 	if w.Published != 0 && w.Published != version {
@@ -461,7 +471,10 @@ func (e *Engine) Duplicate(ctx context.Context, actor Actor, workflowID string) 
 	return e.Create(ctx, actor, WorkflowSpec{Name: "Copy of " + w.Name, Graph: g, TimeZone: w.TimeZone, ReEntry: o.ReEntry, LeaveOnSegmentExit: o.LeaveOnSegmentExit, Schedule: scheduleOf(w).Spec})
 }
 
-// Delete removes a draft that was never published, with its versions.
+// Delete removes a draft that was never published, with its versions. Any
+// other workflow is ErrState (archive it instead). It holds the
+// workflow's lease, so it fails with ErrRunInProgress while another
+// operation holds it.
 func (e *Engine) Delete(ctx context.Context, actor Actor, workflowID string) error {
 	if err := actor.require(PermEdit, "delete a workflow"); err != nil {
 		return err

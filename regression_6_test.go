@@ -188,13 +188,21 @@ type leasePause struct {
 	*memstore.Store
 	what        string
 	armed       bool
+	before      bool // pause before acquiring (else holding the lease)
 	in, release chan struct{}
 }
 
 func (s *leasePause) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (store.Lease, error) {
-	l, err := s.Store.AcquireLease(ctx, name, holder, now, ttl)
-	if s.armed && strings.Contains(holder, "/"+s.what+"/") {
+	pause := s.armed && strings.Contains(holder, "/"+s.what+"/")
+	if pause {
 		s.armed = false
+	}
+	if pause && s.before {
+		close(s.in)
+		<-s.release
+	}
+	l, err := s.Store.AcquireLease(ctx, name, holder, now, ttl)
+	if pause && !s.before {
 		close(s.in)
 		<-s.release
 	}
@@ -273,4 +281,101 @@ func TestPublishKeepsConcurrentDraft(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, got.Published)
 	require.Equal(t, 3, got.Draft, "the draft Edit saved meanwhile")
+}
+
+// A publish that waited for the lease while another publish landed fails
+// with ErrState instead of publishing the older version it had read (it
+// migrated the accounts back and reverted the newer publish).
+func TestStalePublishRefused(t *testing.T) {
+	ctx := context.Background()
+	st := &leasePause{Store: memstore.New(), what: "publish", before: true, in: make(chan struct{}), release: make(chan struct{})}
+	reg, err := connector.NewRegistry(fake.New("crm", fake.WithDedupe()))
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{"seg": &audience.MemorySource{}}})
+	require.NoError(t, err)
+	chain := func(ids ...string) *graph.Graph {
+		b := graph.New("p").Add(node.NewStart("start", "Start", "seg"))
+		prev := "start"
+		for _, id := range ids {
+			b = b.Add(pushNode(id)).Connect(prev, node.PathNext, id)
+			prev = id
+		}
+		g, err := b.Build()
+		require.NoError(t, err)
+		return g
+	}
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: chain("p1")})
+	_, err = e.Edit(ctx, admin, wf.ID, chain("p1", "p2")) // draft v2
+	require.NoError(t, err)
+
+	st.armed = true
+	staleErr := make(chan error, 1)
+	go func() { _, err := e.Publish(ctx, admin, wf.ID); staleErr <- err }()
+	<-st.in // it read draft v2 and waits for the lease
+	_, err = e.Edit(ctx, admin, wf.ID, chain("p1", "p2", "p3"))
+	require.NoError(t, err)
+	_, err = e.Publish(ctx, admin, wf.ID) // v3
+	require.NoError(t, err)
+	close(st.release)
+	require.ErrorIs(t, <-staleErr, playgraph.ErrState)
+	got, err := e.Workflow(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	require.Equal(t, 3, got.Published)
+}
+
+// A reader whose first poll fails is asked again from the same time: the
+// events before the failed run are read by the next one.
+func TestFirstPollFailureLosesNothing(t *testing.T) {
+	g, err := graph.New("w").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
+		Connect("start", node.PathNext, "push").Build()
+	require.NoError(t, err)
+	w := rgNew(t, g, playgraph.WorkflowSpec{}, nil)
+	ctx := context.Background()
+	w.crm.AddEvents(audience.Event{AccountID: "acme", Channel: "crm", Campaign: "camp-push", Kind: audience.KindClick, At: w.clk.Now()})
+	w.clk.Advance(time.Hour)
+	w.crm.FailCalls(fake.OpReadEngagement, nil, 1)
+	rep, err := w.e.Run(ctx, admin, w.wf.ID) // the first poll fails
+	require.NoError(t, err)
+	require.Equal(t, store.RunCompletedWithErrors, rep.Status)
+	w.clk.Advance(time.Hour)
+	_, err = w.e.Run(ctx, admin, w.wf.ID)
+	require.NoError(t, err)
+	m, err := w.st.Events(ctx, []string{"acme"}, time.Time{})
+	require.NoError(t, err)
+	require.Len(t, m["acme"], 1)
+}
+
+// lockedRenew fails every lease renewal with an error other than
+// store.ErrFenced (a busy database, say).
+type lockedRenew struct{ *memstore.Store }
+
+func (lockedRenew) RenewLease(context.Context, store.Lease, time.Time, time.Duration) (store.Lease, error) {
+	return store.Lease{}, errors.New("database is locked")
+}
+
+// Only a run that lost its lease drops its per-account errors from its
+// record; any renewal error did.
+func TestRunKeepsErrorsWhenRenewalFails(t *testing.T) {
+	ctx := context.Background()
+	ms := memstore.New()
+	crm := fake.New("crm", fake.WithDedupe())
+	reg, err := connector.NewRegistry(crm)
+	require.NoError(t, err)
+	src := &audience.MemorySource{}
+	require.NoError(t, src.Add(&audience.Account{ID: "a"}))
+	e, err := playgraph.New(&playgraph.Options{Store: lockedRenew{ms}, Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{"seg": src}})
+	require.NoError(t, err)
+	g, err := graph.New("p").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
+		Connect("start", node.PathNext, "push").Build()
+	require.NoError(t, err)
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g})
+	crm.FailKey(playgraph.ActionKey(wf.ID, "push", "a", 1), connector.StatusPermanent, 1)
+	rep, err := e.Run(ctx, admin, wf.ID)
+	require.NoError(t, err)
+	require.NotEmpty(t, rep.Errors)
+	runs, err := ms.ListRuns(ctx, wf.ID, 1)
+	require.NoError(t, err)
+	require.NotEmpty(t, runs[0].Errors, "the run held its lease: its errors are kept")
 }

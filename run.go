@@ -166,7 +166,7 @@ func (e *Engine) runOnly(ctx context.Context, w store.Workflow, actorID, only st
 	rec.CreditsSpent = rs.creditsSpent.Load()
 	rec.Published = published
 	rec.EndedAt = e.o.Clock.Now()
-	if errors.Is(runErr, store.ErrFenced) || rs.holdsLease(bg) != nil {
+	if errors.Is(runErr, store.ErrFenced) || errors.Is(rs.holdsLease(bg), store.ErrFenced) {
 		// Superseded: whoever took the lease over (Forget, say) may have
 		// erased accounts this run's errors name. The count stays.
 		rec.Errors = nil
@@ -192,7 +192,7 @@ func (e *Engine) runOnly(ctx context.Context, w store.Workflow, actorID, only st
 
 // afterRun updates the workflow's last run, prunes history and posts
 // inbox notifications.
-func (e *Engine) afterRun(ctx context.Context, w store.Workflow, rec store.Run, polled map[string]bool) {
+func (e *Engine) afterRun(ctx context.Context, w store.Workflow, rec store.Run, polled map[string]time.Time) {
 	for range 3 { // optimistic concurrency: retry on conflict
 		cur, err := e.st.GetWorkflow(ctx, w.ID)
 		if err != nil {
@@ -203,11 +203,11 @@ func (e *Engine) afterRun(ctx context.Context, w store.Workflow, rec store.Run, 
 		if !strings.HasPrefix(rec.ID, retryRunPrefix) && rec.StartedAt.After(ss.LastStart) {
 			ss.LastStart, changed = rec.StartedAt, true
 		}
-		for name := range polled {
+		for name, next := range polled {
 			if ss.Polled == nil {
 				ss.Polled = map[string]time.Time{}
 			}
-			ss.Polled[name], changed = rec.Now, true
+			ss.Polled[name], changed = next, true
 		}
 		if changed {
 			cur.Schedule, _ = json.Marshal(ss)
@@ -298,9 +298,9 @@ type runState struct {
 	auditDrop  atomic.Int64
 	waitingEnd atomic.Int64
 
-	// polled names the engagement readers this run read (under mu): the
-	// workflow records the run's time as their last successful poll.
-	polled map[string]bool
+	// polled holds, per engagement reader this run polled, the time its
+	// next poll asks from (under mu; see markPolled); the workflow keeps it.
+	polled map[string]time.Time
 
 	// skipped counts, per node, the waiting accounts phase 1 left alone
 	// (see skipWaiting); only phase 1's producer goroutine touches it, and
@@ -589,6 +589,7 @@ func (rs *runState) pollEngagement(ctx context.Context) error {
 			// Engagement is an input, not an action: note it and go on;
 			// the next run asks this reader again from the same time.
 			rs.addError("", "", fmt.Errorf("reading engagement from %s: %w", rd.Name(), err))
+			rs.markPolled(rd.Name(), since)
 			continue
 		}
 		// One malformed event is noted and left out, like a bad record:
@@ -610,14 +611,21 @@ func (rs *runState) pollEngagement(ctx context.Context) error {
 				return err
 			}
 		}
-		rs.mu.Lock()
-		if rs.polled == nil {
-			rs.polled = map[string]bool{}
-		}
-		rs.polled[rd.Name()] = true
-		rs.mu.Unlock()
+		rs.markPolled(rd.Name(), rs.now)
 	}
 	return nil
+}
+
+// markPolled records the time reader name's next poll asks from: this
+// run's time after a successful poll, the time it asked from after a
+// failed one (so a first poll that fails loses nothing either).
+func (rs *runState) markPolled(name string, next time.Time) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.polled == nil {
+		rs.polled = map[string]time.Time{}
+	}
+	rs.polled[name] = next
 }
 
 // segResolver answers in_segment() by reading each named segment once per

@@ -23,9 +23,9 @@ type scheduleState struct {
 	// pruned (Retention) and may be crowded with retries, and the
 	// schedule's anchor must survive both.
 	LastStart time.Time `json:"last_start,omitzero"`
-	// Polled holds, per engagement reader (connector name), the time of
-	// the last run that read it without error: the next poll asks from
-	// there, so that a failed poll loses nothing.
+	// Polled holds, per engagement reader (connector name), the time its
+	// next poll asks from: the time of the last run that read it without
+	// error, so that a failed poll loses nothing.
 	Polled map[string]time.Time `json:"polled,omitempty"`
 }
 
