@@ -13,7 +13,6 @@ import (
 	"github.com/playgraph/playgraph/audience"
 	"github.com/playgraph/playgraph/connector"
 	"github.com/playgraph/playgraph/connector/fake"
-	"github.com/playgraph/playgraph/credit"
 	"github.com/playgraph/playgraph/graph"
 	"github.com/playgraph/playgraph/internal/clock"
 	"github.com/playgraph/playgraph/node"
@@ -28,45 +27,23 @@ import (
 // write the forgotten account's purchased contacts back after Forget.
 func TestForgetDuringStalledPurchase(t *testing.T) {
 	ctx := context.Background()
-	clk := clock.NewFake(day0)
-	ms := memstore.New()
-	led := credit.NewLedger(ms, credit.Options{})
-	require.NoError(t, led.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: 30}))
-	_, err := led.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 30, User: "ada", At: day0})
-	require.NoError(t, err)
-	provider := fake.New("provider", fake.WithDedupe())
-	provider.AddStock("acct-00", audience.Contact{ID: "c1", LastName: "B", Email: "p@x.example", Title: "VP", JobLevel: "VP"})
-	src := &audience.MemorySource{}
-	require.NoError(t, src.Add(&audience.Account{ID: "acct-00"}))
-	g, err := graph.New("fence").Add(
-		node.NewStart("start", "Start", "seg"),
-		node.NewPurchaseContacts("buy", "Buy", node.PurchaseContacts{Connector: "provider", Persona: audience.Persona{JobLevels: []string{"VP"}}, MaxPerAccount: 3, CreditsPerContact: 1}),
-	).Connect("start", node.PathNext, "buy").Build()
-	require.NoError(t, err)
-	p1 := &gatedProvider{Connector: provider, in: make(chan struct{}), release: make(chan struct{})}
-	reg, err := connector.NewRegistry(p1)
-	require.NoError(t, err)
-	e, err := playgraph.New(&playgraph.Options{Store: ms, Clock: clk, Connectors: reg, Credits: led,
-		Segments: playgraph.SegmentMap{"seg": src}, LeaseTTL: time.Minute,
-		Retry: playgraph.RetryPolicy{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50}})
-	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	w := newBuyWorld(t, "acct-00")
+	p1 := &gatedProvider{Connector: w.provider, in: make(chan struct{}), release: make(chan struct{})}
+	e := w.engine(t, p1, nil)
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: w.g})
 
 	runErr := make(chan error, 1)
 	go func() { _, err := e.Run(ctx, admin, wf.ID); runErr <- err }()
-	<-p1.in                      // the run is in its slow purchase call
-	clk.Advance(2 * time.Minute) // its lease expires
+	<-p1.in                        // the run is in its slow purchase call
+	w.clk.Advance(2 * time.Minute) // its lease expires
 	require.NoError(t, e.Forget(ctx, admin, "acct-00"))
 	close(p1.release) // the provider answers: one contact bought
 	require.ErrorIs(t, <-runErr, store.ErrFenced)
 
-	sts, err := ms.GetStates(ctx, wf.ID, []string{"acct-00"})
+	sts, err := w.ms.GetStates(ctx, wf.ID, []string{"acct-00"})
 	require.NoError(t, err)
 	require.Equal(t, store.StatusForgotten, sts[0].Status)
-	got, err := ms.Purchased(ctx, wf.ID, []string{"acct-00"})
+	got, err := w.ms.Purchased(ctx, wf.ID, []string{"acct-00"})
 	require.NoError(t, err)
 	require.Empty(t, got["acct-00"], "purchased contacts of a forgotten account came back: %+v", got["acct-00"])
 }
@@ -90,50 +67,28 @@ func (p *perAcctProvider) Purchase(ctx context.Context, req connector.PurchaseRe
 // recorded the error was in flight (lease lost) when Forget ran.
 func TestForgetRunErrorsNotWrittenBack(t *testing.T) {
 	ctx := context.Background()
-	clk := clock.NewFake(day0)
-	ms := memstore.New()
-	led := credit.NewLedger(ms, credit.Options{})
-	require.NoError(t, led.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: 30}))
-	_, err := led.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 30, User: "ada", At: day0})
-	require.NoError(t, err)
-	provider := fake.New("provider", fake.WithDedupe())
-	provider.AddStock("acct-01", audience.Contact{ID: "c1", LastName: "B", Email: "p@x.example", Title: "VP", JobLevel: "VP"})
-	src := &audience.MemorySource{}
-	require.NoError(t, src.Add(&audience.Account{ID: "acct-00"}))
-	require.NoError(t, src.Add(&audience.Account{ID: "acct-01"}))
-	g, err := graph.New("fence").Add(
-		node.NewStart("start", "Start", "seg"),
-		node.NewPurchaseContacts("buy", "Buy", node.PurchaseContacts{Connector: "provider", Persona: audience.Persona{JobLevels: []string{"VP"}}, MaxPerAccount: 3, CreditsPerContact: 1}),
-	).Connect("start", node.PathNext, "buy").Build()
-	require.NoError(t, err)
-	p := &perAcctProvider{Connector: provider, in: make(chan struct{}), release: make(chan struct{})}
-	reg, err := connector.NewRegistry(p)
-	require.NoError(t, err)
-	e, err := playgraph.New(&playgraph.Options{Store: ms, Clock: clk, Connectors: reg, Credits: led,
-		Segments: playgraph.SegmentMap{"seg": src}, LeaseTTL: time.Minute, BatchSize: 1, Concurrency: 1,
-		Retry: playgraph.RetryPolicy{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50}})
-	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	w := newBuyWorld(t, "acct-00", "acct-01")
+	p := &perAcctProvider{Connector: w.provider, in: make(chan struct{}), release: make(chan struct{})}
+	e := w.engine(t, p, func(o *playgraph.Options) { o.BatchSize, o.Concurrency = 1, 1 })
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: w.g})
 
 	runErr := make(chan error, 1)
 	go func() { _, err := e.Run(ctx, admin, wf.ID); runErr <- err }()
-	<-p.in                       // acct-00 failed and was recorded; acct-01's call is slow
-	clk.Advance(2 * time.Minute) // the run's lease expires
+	<-p.in                         // acct-00 failed and was recorded; acct-01's call is slow
+	w.clk.Advance(2 * time.Minute) // the run's lease expires
 	require.NoError(t, e.Forget(ctx, admin, "acct-00"))
 	close(p.release)
 	<-runErr
 
-	runs, err := ms.ListRuns(ctx, wf.ID, 0)
+	runs, err := w.ms.ListRuns(ctx, wf.ID, 0)
 	require.NoError(t, err)
 	for _, r := range runs {
 		for _, re := range r.Errors {
 			require.NotEqual(t, "acct-00", re.Account, "run %s names the forgotten account: %+v", r.ID, re)
 		}
 	}
-	sts, _ := ms.GetStates(ctx, wf.ID, []string{"acct-00"})
+	sts, err := w.ms.GetStates(ctx, wf.ID, []string{"acct-00"})
+	require.NoError(t, err)
 	require.Equal(t, store.StatusForgotten, sts[0].Status)
 }
 
@@ -214,16 +169,8 @@ func (s *leasePause) AcquireLease(ctx context.Context, name, holder string, now 
 // published workflow, with a run in flight, was deleted.
 func TestDeleteAndPublishSerialised(t *testing.T) {
 	ctx := context.Background()
-	st := &leasePause{Store: memstore.New(), what: "delete", in: make(chan struct{}), release: make(chan struct{})}
-	reg, err := connector.NewRegistry(fake.New("crm", fake.WithDedupe()))
-	require.NoError(t, err)
-	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0), Connectors: reg,
-		Segments: playgraph.SegmentMap{"seg": &audience.MemorySource{}}})
-	require.NoError(t, err)
-	g, err := graph.New("del").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
-		Connect("start", node.PathNext, "push").Build()
-	require.NoError(t, err)
-	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
+	e, st := pauseEngine(t, "delete", false)
+	wf, err := e.Create(ctx, admin, playgraph.WorkflowSpec{Graph: chainGraph(t, "push")})
 	require.NoError(t, err)
 
 	st.armed = true
@@ -246,32 +193,16 @@ func TestDeleteAndPublishSerialised(t *testing.T) {
 // way stays the draft; Publish cleared it.
 func TestPublishKeepsConcurrentDraft(t *testing.T) {
 	ctx := context.Background()
-	st := &leasePause{Store: memstore.New(), what: "publish", in: make(chan struct{}), release: make(chan struct{})}
-	reg, err := connector.NewRegistry(fake.New("crm", fake.WithDedupe()))
-	require.NoError(t, err)
-	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0), Connectors: reg,
-		Segments: playgraph.SegmentMap{"seg": &audience.MemorySource{}}})
-	require.NoError(t, err)
-	chain := func(ids ...string) *graph.Graph {
-		b := graph.New("p").Add(node.NewStart("start", "Start", "seg"))
-		prev := "start"
-		for _, id := range ids {
-			b = b.Add(pushNode(id)).Connect(prev, node.PathNext, id)
-			prev = id
-		}
-		g, err := b.Build()
-		require.NoError(t, err)
-		return g
-	}
-	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: chain("p1")})
-	_, err = e.Edit(ctx, admin, wf.ID, chain("p1", "p2")) // draft v2
+	e, st := pauseEngine(t, "publish", false)
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: chainGraph(t, "p1")})
+	_, err := e.Edit(ctx, admin, wf.ID, chainGraph(t, "p1", "p2")) // draft v2
 	require.NoError(t, err)
 
 	st.armed = true
 	pubErr := make(chan error, 1)
 	go func() { _, err := e.Publish(ctx, admin, wf.ID); pubErr <- err }()
 	<-st.in // Publish of v2 holds the lease
-	edited, err := e.Edit(ctx, admin, wf.ID, chain("p1", "p2", "p3"))
+	edited, err := e.Edit(ctx, admin, wf.ID, chainGraph(t, "p1", "p2", "p3"))
 	require.NoError(t, err)
 	require.Equal(t, 3, edited.Draft)
 	close(st.release)
@@ -288,32 +219,16 @@ func TestPublishKeepsConcurrentDraft(t *testing.T) {
 // migrated the accounts back and reverted the newer publish).
 func TestStalePublishRefused(t *testing.T) {
 	ctx := context.Background()
-	st := &leasePause{Store: memstore.New(), what: "publish", before: true, in: make(chan struct{}), release: make(chan struct{})}
-	reg, err := connector.NewRegistry(fake.New("crm", fake.WithDedupe()))
-	require.NoError(t, err)
-	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0), Connectors: reg,
-		Segments: playgraph.SegmentMap{"seg": &audience.MemorySource{}}})
-	require.NoError(t, err)
-	chain := func(ids ...string) *graph.Graph {
-		b := graph.New("p").Add(node.NewStart("start", "Start", "seg"))
-		prev := "start"
-		for _, id := range ids {
-			b = b.Add(pushNode(id)).Connect(prev, node.PathNext, id)
-			prev = id
-		}
-		g, err := b.Build()
-		require.NoError(t, err)
-		return g
-	}
-	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: chain("p1")})
-	_, err = e.Edit(ctx, admin, wf.ID, chain("p1", "p2")) // draft v2
+	e, st := pauseEngine(t, "publish", true)
+	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: chainGraph(t, "p1")})
+	_, err := e.Edit(ctx, admin, wf.ID, chainGraph(t, "p1", "p2")) // draft v2
 	require.NoError(t, err)
 
 	st.armed = true
 	staleErr := make(chan error, 1)
 	go func() { _, err := e.Publish(ctx, admin, wf.ID); staleErr <- err }()
 	<-st.in // it read draft v2 and waits for the lease
-	_, err = e.Edit(ctx, admin, wf.ID, chain("p1", "p2", "p3"))
+	_, err = e.Edit(ctx, admin, wf.ID, chainGraph(t, "p1", "p2", "p3"))
 	require.NoError(t, err)
 	_, err = e.Publish(ctx, admin, wf.ID) // v3
 	require.NoError(t, err)
@@ -378,4 +293,32 @@ func TestRunKeepsErrorsWhenRenewalFails(t *testing.T) {
 	runs, err := ms.ListRuns(ctx, wf.ID, 1)
 	require.NoError(t, err)
 	require.NotEmpty(t, runs[0].Errors, "the run held its lease: its errors are kept")
+}
+
+// pauseEngine returns an engine on a leasePause store that pauses the
+// first lease acquisition named what once armed (before acquiring it when
+// before is set), with a fake "crm" connector and an empty segment.
+func pauseEngine(t *testing.T, what string, before bool) (*playgraph.Engine, *leasePause) {
+	t.Helper()
+	st := &leasePause{Store: memstore.New(), what: what, before: before, in: make(chan struct{}), release: make(chan struct{})}
+	reg, err := connector.NewRegistry(fake.New("crm", fake.WithDedupe()))
+	require.NoError(t, err)
+	e, err := playgraph.New(&playgraph.Options{Store: st, Clock: clock.NewFake(day0), Connectors: reg,
+		Segments: playgraph.SegmentMap{"seg": &audience.MemorySource{}}})
+	require.NoError(t, err)
+	return e, st
+}
+
+// chainGraph is start followed by a chain of push nodes with these ids.
+func chainGraph(t *testing.T, ids ...string) *graph.Graph {
+	t.Helper()
+	b := graph.New("p").Add(node.NewStart("start", "Start", "seg"))
+	prev := "start"
+	for _, id := range ids {
+		b = b.Add(pushNode(id)).Connect(prev, node.PathNext, id)
+		prev = id
+	}
+	g, err := b.Build()
+	require.NoError(t, err)
+	return g
 }

@@ -518,18 +518,10 @@ func (p *cancellingProvider) Purchase(ctx context.Context, _ connector.PurchaseR
 func TestArchiveReleasesHeldCredits(t *testing.T) {
 	ctx := context.Background()
 	w := newSpendWorld(t, memstore.New(), 2, 3, 100)
-	cctx, cancel := context.WithCancel(ctx)
-	reg, err := connector.NewRegistry(&cancellingProvider{Connector: w.provider, cancel: cancel}, w.crm)
-	require.NoError(t, err)
-	opts := *w.opts
-	opts.Connectors = reg
-	cut, err := playgraph.New(&opts)
-	require.NoError(t, err)
-	_, err = cut.Run(cctx, admin, w.wf.ID)
-	require.ErrorIs(t, err, context.Canceled)
+	w.cutRun(t)
 	require.Positive(t, w.balance(t).Reserved, "the cut run holds credits")
 
-	_, err = w.e.Archive(ctx, admin, w.wf.ID)
+	_, err := w.e.Archive(ctx, admin, w.wf.ID)
 	require.NoError(t, err)
 	b := w.balance(t)
 	require.Zero(t, b.Reserved)
@@ -642,55 +634,77 @@ func (p *gatedProvider) Purchase(ctx context.Context, req connector.PurchaseRequ
 // purchase succeeded, failed its run.
 func TestSupersededRunLeavesCreditsAlone(t *testing.T) {
 	ctx := context.Background()
-	clk := clock.NewFake(day0)
-	ms := memstore.New()
-	led := credit.NewLedger(ms, credit.Options{})
-	require.NoError(t, led.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: 30}))
-	_, err := led.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 30, User: "ada", At: day0})
-	require.NoError(t, err)
-	provider := fake.New("provider", fake.WithDedupe())
-	provider.AddStock("acct-00", audience.Contact{ID: "c1", LastName: "B", Email: "p@x.example", Title: "VP", JobLevel: "VP"})
-	src := &audience.MemorySource{}
-	require.NoError(t, src.Add(&audience.Account{ID: "acct-00"}))
-	g, err := graph.New("fence").Add(
-		node.NewStart("start", "Start", "seg"),
-		node.NewPurchaseContacts("buy", "Buy", node.PurchaseContacts{Connector: "provider", Persona: audience.Persona{JobLevels: []string{"VP"}}, MaxPerAccount: 3, CreditsPerContact: 1}),
-	).Connect("start", node.PathNext, "buy").Build()
-	require.NoError(t, err)
-	newEngine := func(c connector.Connector) *playgraph.Engine {
-		reg, err := connector.NewRegistry(c)
-		require.NoError(t, err)
-		e, err := playgraph.New(&playgraph.Options{Store: ms, Clock: clk, Connectors: reg, Credits: led,
-			Segments: playgraph.SegmentMap{"seg": src}, LeaseTTL: time.Minute,
-			Retry: playgraph.RetryPolicy{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50}})
-		require.NoError(t, err)
-		return e
-	}
-	p1 := &gatedProvider{Connector: provider, in: make(chan struct{}), release: make(chan struct{}), fail: true}
-	p2 := &gatedProvider{Connector: provider, in: make(chan struct{}), release: make(chan struct{})}
-	e1, e2 := newEngine(p1), newEngine(p2)
-	wf, err := e1.Create(ctx, admin, playgraph.WorkflowSpec{Graph: g})
-	require.NoError(t, err)
-	_, err = e1.Publish(ctx, admin, wf.ID)
-	require.NoError(t, err)
+	w := newBuyWorld(t, "acct-00")
+	p1 := &gatedProvider{Connector: w.provider, in: make(chan struct{}), release: make(chan struct{}), fail: true}
+	p2 := &gatedProvider{Connector: w.provider, in: make(chan struct{}), release: make(chan struct{})}
+	e1, e2 := w.engine(t, p1, nil), w.engine(t, p2, nil)
+	wf := createPublished(t, e1, playgraph.WorkflowSpec{Graph: w.g})
 
 	err1 := make(chan error, 1)
 	go func() { _, err := e1.Run(ctx, admin, wf.ID); err1 <- err }()
-	<-p1.in                      // engine 1 reserved and is in its (slow) call
-	clk.Advance(2 * time.Minute) // its lease expires
+	<-p1.in                        // engine 1 reserved and is in its (slow) call
+	w.clk.Advance(2 * time.Minute) // its lease expires
 	err2 := make(chan error, 1)
 	go func() { _, err := e2.Run(ctx, admin, wf.ID); err2 <- err }()
 	<-p2.in // engine 2 took the lease over and re-sends the pending intent
 	close(p1.release)
-	e1err := <-err1
-	require.ErrorIs(t, e1err, store.ErrFenced)
+	require.ErrorIs(t, <-err1, store.ErrFenced)
 	close(p2.release)
-	e2err := <-err2
-	require.NoError(t, e2err, "the lease holder's successful purchase is recorded")
-	b, _ := led.Balance(ctx, credit.AppAudienceWorkflows, clk.Now())
+	require.NoError(t, <-err2, "the lease holder's successful purchase is recorded")
+	b, _ := w.led.Balance(ctx, credit.AppAudienceWorkflows, w.clk.Now())
 	require.EqualValues(t, 1, b.Spent, "one contact bought, once")
 	require.Zero(t, b.Reserved)
-	require.Len(t, provider.Delivered(""), 1)
+	require.Len(t, w.provider.Delivered(""), 1)
+}
+
+// buyWorld is a one-node purchase play (start, then buy up to 3 VP
+// contacts at 1 credit each from "provider") on a memstore with a pool of
+// 30 credits, each account with one VP contact in stock: for tests that
+// put a slow or failing provider in front of the fake one.
+type buyWorld struct {
+	clk      *clock.Fake
+	ms       *memstore.Store
+	led      *credit.Ledger
+	provider *fake.Connector
+	src      *audience.MemorySource
+	g        *graph.Graph
+}
+
+func newBuyWorld(t *testing.T, accounts ...string) *buyWorld {
+	t.Helper()
+	ctx := context.Background()
+	w := &buyWorld{clk: clock.NewFake(day0), ms: memstore.New(), provider: fake.New("provider", fake.WithDedupe()), src: &audience.MemorySource{}}
+	w.led = credit.NewLedger(w.ms, credit.Options{})
+	require.NoError(t, w.led.CreatePool(ctx, true, credit.Pool{ID: "2026", Start: day0.AddDate(0, -2, 0), End: day0.AddDate(1, 0, 0), Total: 30}))
+	_, err := w.led.Allocate(ctx, true, credit.AllocateRequest{Pool: "2026", App: credit.AppAudienceWorkflows, Amount: 30, User: "ada", At: day0})
+	require.NoError(t, err)
+	for _, id := range accounts {
+		w.provider.AddStock(id, audience.Contact{ID: "c1", LastName: "B", Email: "p@" + id + ".example", Title: "VP", JobLevel: "VP"})
+		require.NoError(t, w.src.Add(&audience.Account{ID: id}))
+	}
+	w.g, err = graph.New("buy").Add(
+		node.NewStart("start", "Start", "seg"),
+		node.NewPurchaseContacts("buy", "Buy", node.PurchaseContacts{Connector: "provider", Persona: audience.Persona{JobLevels: []string{"VP"}}, MaxPerAccount: 3, CreditsPerContact: 1}),
+	).Connect("start", node.PathNext, "buy").Build()
+	require.NoError(t, err)
+	return w
+}
+
+// engine returns an engine on the world's store with c as the provider:
+// lease TTL one minute, one attempt per call; edit changes the options.
+func (w *buyWorld) engine(t *testing.T, c connector.Connector, edit func(*playgraph.Options)) *playgraph.Engine {
+	t.Helper()
+	reg, err := connector.NewRegistry(c)
+	require.NoError(t, err)
+	o := &playgraph.Options{Store: w.ms, Clock: w.clk, Connectors: reg, Credits: w.led,
+		Segments: playgraph.SegmentMap{"seg": w.src}, LeaseTTL: time.Minute,
+		Retry: playgraph.RetryPolicy{Attempts: 1, Backoff: time.Millisecond, MaxBackoff: time.Millisecond, MaxFailures: 50}}
+	if edit != nil {
+		edit(o)
+	}
+	e, err := playgraph.New(o)
+	require.NoError(t, err)
+	return e
 }
 
 // reserveCounter counts the credit reservations asked of its store.
@@ -727,15 +741,7 @@ func TestBlockedAccountsAskOnce(t *testing.T) {
 func TestPreviewSeesHeldCredits(t *testing.T) {
 	ctx := context.Background()
 	w := newSpendWorld(t, memstore.New(), 1, 3, 3)
-	cctx, cancel := context.WithCancel(ctx)
-	reg, err := connector.NewRegistry(&cancellingProvider{Connector: w.provider, cancel: cancel}, w.crm)
-	require.NoError(t, err)
-	opts := *w.opts
-	opts.Connectors = reg
-	cut, err := playgraph.New(&opts)
-	require.NoError(t, err)
-	_, err = cut.Run(cctx, admin, w.wf.ID)
-	require.ErrorIs(t, err, context.Canceled)
+	w.cutRun(t)
 	require.EqualValues(t, 3, w.balance(t).Reserved)
 
 	pre, err := w.e.Preview(ctx, admin, w.wf.ID)
@@ -745,4 +751,20 @@ func TestPreviewSeesHeldCredits(t *testing.T) {
 	require.Equal(t, 1, rep.Counts["buy"].Sent)
 	require.Equal(t, rep.Counts["buy"].Sent, pre.Counts["buy"].Sent)
 	require.Equal(t, rep.Counts["buy"].Paths, pre.Counts["buy"].Paths)
+}
+
+// cutRun runs the workflow with a provider that cancels the run during
+// its purchase, as a host shutting down mid-run would: the run ends with
+// context.Canceled, its credits held for the run that finishes it.
+func (w *spendWorld) cutRun(t *testing.T) {
+	t.Helper()
+	cctx, cancel := context.WithCancel(context.Background())
+	reg, err := connector.NewRegistry(&cancellingProvider{Connector: w.provider, cancel: cancel}, w.crm)
+	require.NoError(t, err)
+	opts := *w.opts
+	opts.Connectors = reg
+	cut, err := playgraph.New(&opts)
+	require.NoError(t, err)
+	_, err = cut.Run(cctx, admin, w.wf.ID)
+	require.ErrorIs(t, err, context.Canceled)
 }
