@@ -111,9 +111,7 @@ func TestRepeatedMemberDocumentedOutcome(t *testing.T) {
 		Segments: playgraph.SegmentMap{"seg": twiceSource{src}},
 	})
 	require.NoError(t, err)
-	g, err := graph.New("dup").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
-		Connect("start", node.PathNext, "push").Build()
-	require.NoError(t, err)
+	g := chainGraph(t, "push")
 	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g})
 
 	rep, err := e.Run(ctx, admin, wf.ID)
@@ -199,9 +197,7 @@ func TestScheduleAnchorSurvivesHistory(t *testing.T) {
 				Retention: tc.retention,
 			})
 			require.NoError(t, err)
-			g, err := graph.New("daily").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
-				Connect("start", node.PathNext, "push").Build()
-			require.NoError(t, err)
+			g := chainGraph(t, "push")
 			wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g, Schedule: schedule.Daily("09:00", "UTC")})
 			var ids []string
 			for i := range tc.retries {
@@ -268,9 +264,7 @@ func TestPanicInCallbackFailsTheRun(t *testing.T) {
 		}},
 	})
 	require.NoError(t, err)
-	g, err := graph.New("p").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
-		Connect("start", node.PathNext, "push").Build()
-	require.NoError(t, err)
+	g := chainGraph(t, "push")
 	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g})
 
 	rep, err := e.Run(ctx, admin, wf.ID)

@@ -94,12 +94,10 @@ func TestForgetRunErrorsNotWrittenBack(t *testing.T) {
 
 // read: the next run's poll must still cover them.
 func TestFailedPollLosesNoEvents(t *testing.T) {
-	g, err := graph.New("w").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
-		Connect("start", node.PathNext, "push").Build()
-	require.NoError(t, err)
+	g := chainGraph(t, "push")
 	w := rgNew(t, g, playgraph.WorkflowSpec{}, nil)
 	ctx := context.Background()
-	_, err = w.e.Run(ctx, admin, w.wf.ID) // run 1 polls since the zero time
+	_, err := w.e.Run(ctx, admin, w.wf.ID) // run 1 polls since the zero time
 	require.NoError(t, err)
 	w.clk.Advance(time.Hour)
 	ev := audience.Event{AccountID: "acme", Channel: "crm", Campaign: "camp-push", Kind: audience.KindClick, At: w.clk.Now()}
@@ -120,9 +118,7 @@ func TestFailedPollLosesNoEvents(t *testing.T) {
 // One malformed event from an engagement connector must not fail the run
 // (nor keep the good events out).
 func TestBadPolledEventLeftOut(t *testing.T) {
-	g, err := graph.New("w").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
-		Connect("start", node.PathNext, "push").Build()
-	require.NoError(t, err)
+	g := chainGraph(t, "push")
 	w := rgNew(t, g, playgraph.WorkflowSpec{}, nil)
 	ctx := context.Background()
 	require.NoError(t, w.src.Add(&audience.Account{ID: "acme"}))
@@ -242,9 +238,7 @@ func TestStalePublishRefused(t *testing.T) {
 // A reader whose first poll fails is asked again from the same time: the
 // events before the failed run are read by the next one.
 func TestFirstPollFailureLosesNothing(t *testing.T) {
-	g, err := graph.New("w").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
-		Connect("start", node.PathNext, "push").Build()
-	require.NoError(t, err)
+	g := chainGraph(t, "push")
 	w := rgNew(t, g, playgraph.WorkflowSpec{}, nil)
 	ctx := context.Background()
 	w.crm.AddEvents(audience.Event{AccountID: "acme", Channel: "crm", Campaign: "camp-push", Kind: audience.KindClick, At: w.clk.Now()})
@@ -282,9 +276,7 @@ func TestRunKeepsErrorsWhenRenewalFails(t *testing.T) {
 	e, err := playgraph.New(&playgraph.Options{Store: lockedRenew{ms}, Clock: clock.NewFake(day0), Connectors: reg,
 		Segments: playgraph.SegmentMap{"seg": src}})
 	require.NoError(t, err)
-	g, err := graph.New("p").Add(node.NewStart("start", "Start", "seg"), pushNode("push")).
-		Connect("start", node.PathNext, "push").Build()
-	require.NoError(t, err)
+	g := chainGraph(t, "push")
 	wf := createPublished(t, e, playgraph.WorkflowSpec{Graph: g})
 	crm.FailKey(playgraph.ActionKey(wf.ID, "push", "a", 1), connector.StatusPermanent, 1)
 	rep, err := e.Run(ctx, admin, wf.ID)
